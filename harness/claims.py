@@ -1,0 +1,356 @@
+"""Find the claims a block's comments and docstrings make, and where in its code each applies.
+
+A *Claim* is one promise at one lesson line. Finding is static (tokenize + ast, no torch):
+the comment text says what is claimed, the code around it says about what, and ``place``
+says where a probe must look at the running program (see ``instrument``).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from harness.lesson import Fence, Lesson
+from harness.shapes import Shape, find_shape, parse_named_dims, parse_shape
+
+
+@dataclass(frozen=True)
+class Wrap:
+    """Look at the value of the expression at this position (lesson lines, block columns)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True)
+class Insert:
+    """Look up ``names`` just before or after the statement that starts at ``line``/``col``."""
+
+    line: int
+    col: int
+    where: Literal["before", "after"]
+    names: tuple[str, ...]
+    phase: int = 0
+
+
+Placement = Wrap | Insert
+
+
+@dataclass(frozen=True)
+class Claim:
+    line: int
+    text: str
+    kind: str
+    subject: str
+    block: int
+    shapes: tuple[Shape, ...] = ()
+    places: tuple[Placement, ...] = ()
+    reason: str = ""  # set when the claim is understood but cannot be checked
+
+
+@dataclass(frozen=True)
+class Comment:
+    line: int
+    col: int
+    text: str
+    trailing: bool
+
+
+_SUBJECTS = re.compile(r"[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*")
+_DOC_ENTRY = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*(.+?)\s*$")
+_SEPARATORS = ("-", "\u2013", "\u2014", "(", ",", ";", "#")
+
+
+@dataclass(frozen=True)
+class ShapeText:
+    """What a comment says, before we know what code it is about."""
+
+    form: Literal["value", "named", "subjects", "transition", "label"]
+    shapes: tuple[Shape, ...]
+    names: tuple[str, ...] = ()
+    label: str = ""
+
+
+def read_shape_comment(text: str) -> ShapeText | None:
+    """Classify comment text as a shape claim, or None when it is not one."""
+    named = parse_named_dims(text)
+    if named is not None:
+        return ShapeText("named", (named,))
+    bare = parse_shape(text.removeprefix("->").strip())
+    if bare is not None:
+        return ShapeText("value", (bare,))
+    found = find_shape(text)
+    if found is None:
+        return None
+    start, end, first = found
+    prefix, after = text[:start].strip(), text[end:].strip()
+    if after.startswith("->"):
+        second = find_shape(after[2:])
+        if second is None or after[2:][: second[0]].strip():
+            return None
+        return ShapeText("transition", (first, second[2]), label=prefix.rstrip(":").strip())
+    if after and not after.startswith(_SEPARATORS):
+        return None
+    if not prefix:
+        return ShapeText("value", (first,))
+    if not prefix.endswith(":"):
+        return None
+    label = prefix[:-1].strip()
+    subjects = re.sub(r"\s+shape$", "", label, flags=re.IGNORECASE)
+    if _SUBJECTS.fullmatch(subjects):
+        names = tuple(n.strip() for n in subjects.split(","))
+        return ShapeText("subjects", (first,), names=names, label=label)
+    return ShapeText("label", (first,), label=label)
+
+
+def comments(code: str, first_line: int) -> list[Comment]:
+    """Every ``#`` comment of a block, at lesson lines."""
+    found: list[Comment] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.COMMENT:
+                row, col = token.start
+                trailing = bool(token.line[:col].strip())
+                text = token.string.lstrip("#").strip()
+                found.append(Comment(row + first_line - 1, col, text, trailing))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return found
+
+
+def parse_block(fence: Fence) -> ast.Module | None:
+    """The block's AST with lesson line numbers, or None when it does not parse."""
+    try:
+        tree = ast.parse(fence.code)
+    except (SyntaxError, ValueError):
+        return None
+    return ast.increment_lineno(tree, fence.code_line - 1)
+
+
+@dataclass
+class _Index:
+    """Statements and suites of one block, for placing comments."""
+
+    tree: ast.Module
+    suites: list[tuple[int, int, list[ast.stmt]]] = field(default_factory=list)
+    statements: list[ast.stmt] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._collect(self.tree.body, 0)
+
+    def _collect(self, body: list[ast.stmt], parent_line: int) -> None:
+        if body:
+            self.suites.append((parent_line, body[0].col_offset, body))
+        for stmt in body:
+            self.statements.append(stmt)
+            for name in ("body", "orelse", "finalbody"):
+                child = getattr(stmt, name, None)
+                if isinstance(child, list) and child and isinstance(child[0], ast.stmt):
+                    self._collect(child, stmt.lineno)
+            for handler in getattr(stmt, "handlers", []):
+                self._collect(handler.body, handler.lineno)
+            for case in getattr(stmt, "cases", []):
+                self._collect(case.body, case.pattern.lineno)
+
+    def statement_at(self, line: int) -> ast.stmt | None:
+        """The innermost statement whose own lines (not a nested body) hold ``line``."""
+        best: ast.stmt | None = None
+        for stmt in self.statements:
+            end = stmt.end_lineno or stmt.lineno
+            if stmt.lineno <= line <= end and (best is None or stmt.lineno >= best.lineno):
+                best = stmt
+        return best
+
+    def position(self, line: int, col: int) -> tuple[list[ast.stmt], int] | None:
+        """The suite a comment line at ``col`` belongs to, and the index it stands before."""
+        chosen: tuple[int, list[ast.stmt]] | None = None
+        for parent_line, suite_col, body in self.suites:
+            closer = chosen is None or parent_line >= chosen[0]
+            if suite_col == col and parent_line < line and closer:
+                chosen = (parent_line, body)
+        if chosen is None:
+            return None
+        body = chosen[1]
+        index = sum(1 for stmt in body if (stmt.end_lineno or stmt.lineno) < line)
+        return body, index
+
+
+def _own_expressions(stmt: ast.stmt) -> list[ast.expr]:
+    """Expressions of a statement, not descending into statements nested in its bodies."""
+    found: list[ast.expr] = []
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                continue
+            if isinstance(child, ast.expr):
+                found.append(child)
+            stack.append(child)
+    return found
+
+
+def _is_shape_read(node: ast.expr) -> bool:
+    if isinstance(node, ast.Attribute) and node.attr == "shape":
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "size"
+        and not node.args
+    )
+
+
+def _wrap(node: ast.expr) -> Wrap:
+    return Wrap(
+        node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0
+    )
+
+
+def value_on_line(stmt: ast.stmt, line: int) -> tuple[ast.expr | None, str, str]:
+    """The outermost expression ending on ``line``: (node, subject, reason it cannot be used)."""
+    candidates = [
+        node
+        for node in _own_expressions(stmt)
+        if node.end_lineno == line and not isinstance(getattr(node, "ctx", None), ast.Store)
+    ]
+    if not candidates:
+        return None, "", "no expression ends on this line"
+    outer = min(candidates, key=lambda n: (n.lineno, n.col_offset, -(n.end_col_offset or 0)))
+    if (
+        isinstance(outer, ast.Call)
+        and isinstance(outer.func, ast.Name)
+        and outer.func.id == "print"
+    ):
+        reads = [n for n in ast.walk(outer) if isinstance(n, ast.expr) and _is_shape_read(n)]
+        if len(reads) == 1:
+            return reads[0], ast.unparse(reads[0]), ""
+        if not reads:
+            return None, "print(...)", "the line prints no .shape or .size()"
+        shown = ", ".join(ast.unparse(n) for n in reads)
+        return None, shown, f"the line prints {len(reads)} shapes ({shown}): which one is claimed?"
+    subject = ast.unparse(outer)
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign) and stmt.value is outer:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if len(targets) == 1:
+            subject = ast.unparse(targets[0])
+    return outer, subject if len(subject) <= 60 else subject[:57] + "...", ""
+
+
+def _target(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target: ast.expr = stmt.targets[0]
+    elif isinstance(stmt, ast.AugAssign | ast.AnnAssign):
+        target = stmt.target
+    else:
+        return None
+    if isinstance(target, ast.Name | ast.Attribute):
+        return ast.unparse(target)
+    return None
+
+
+def _shape_claim(comment: Comment, said: ShapeText, index: _Index | None, block: int) -> Claim:
+    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
+        return Claim(
+            comment.line, comment.text, "shape", subject, block, said.shapes, places, reason
+        )
+
+    if index is None:
+        return claim(said.label or "", reason="the block does not parse")
+    if comment.trailing:
+        stmt = index.statement_at(comment.line)
+        if stmt is None:
+            return claim("", reason="no statement on this line")
+        if said.form == "subjects":
+            return claim(", ".join(said.names), _around(stmt, "after", said.names))
+        if said.form == "transition":
+            return _transition(claim, stmt)
+        node, subject, reason = value_on_line(stmt, comment.line)
+        if node is None:
+            return claim(subject, reason=reason)
+        return claim(subject, (_wrap(node),))
+    position = index.position(comment.line, comment.col)
+    if position is None:
+        return claim(said.label, reason="cannot tell which statement this comment belongs to")
+    body, at = position
+    if said.form == "transition":
+        if at >= len(body):
+            return claim(said.label, reason="no statement follows this transition")
+        return _transition(claim, body[at])
+    if said.form != "subjects":
+        return claim(
+            said.label,
+            reason="a shape on a line of its own names no variable: write `name: [...]`",
+        )
+    if at < len(body):
+        return claim(", ".join(said.names), _around(body[at], "before", said.names))
+    return claim(", ".join(said.names), _around(body[-1], "after", said.names))
+
+
+def _around(
+    stmt: ast.stmt, where: Literal["before", "after"], names: tuple[str, ...], phase: int = 0
+) -> tuple[Placement, ...]:
+    return (Insert(stmt.lineno, stmt.col_offset, where, names, phase),)
+
+
+class _ClaimMaker(Protocol):
+    def __call__(
+        self, subject: str, places: tuple[Placement, ...] = (), reason: str = ""
+    ) -> Claim: ...
+
+
+def _transition(make: _ClaimMaker, stmt: ast.stmt) -> Claim:
+    target = _target(stmt)
+    if target is None:
+        return make("", reason=f"the statement at line {stmt.lineno} assigns no single name")
+    places = _around(stmt, "before", (target,), 0) + _around(stmt, "after", (target,), 1)
+    return make(target, places)
+
+
+def _docstring_claims(fence: Fence, tree: ast.Module, lines: list[str]) -> list[Claim]:
+    found: list[Claim] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        first = node.body[0]
+        if not (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        ):
+            continue
+        for line in range(first.lineno, (first.end_lineno or first.lineno) + 1):
+            match = _DOC_ENTRY.fullmatch(lines[line - 1]) if line - 1 < len(lines) else None
+            shape = parse_shape(match.group(2)) if match else None
+            if match is None or shape is None:
+                continue
+            name = match.group(1)
+            text = lines[line - 1].strip()
+            if len(node.body) > 1:
+                places = _around(node.body[1], "before", (name,))
+            else:
+                places = _around(first, "after", (name,))
+            found.append(Claim(line, text, "shape", name, fence.line, (shape,), places))
+    return found
+
+
+def find_claims(lesson: Lesson) -> list[Claim]:
+    """Every claim of every Python block, in line order."""
+    lines = lesson.source.splitlines()
+    found: list[Claim] = []
+    for fence in lesson.python_fences:
+        tree = parse_block(fence)
+        index = _Index(tree) if tree is not None else None
+        for comment in comments(fence.code, fence.code_line):
+            said = read_shape_comment(comment.text)
+            if said is not None:
+                found.append(_shape_claim(comment, said, index, fence.line))
+        if tree is not None:
+            found.extend(_docstring_claims(fence, tree, lines))
+    return sorted(found, key=lambda c: c.line)

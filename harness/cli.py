@@ -1,0 +1,118 @@
+"""``harness``: the command authors and CI run.
+
+Exit codes: 0 everything passed, 1 a block or claim failed, 2 unusable input or arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.lesson import Lesson, LessonError, read_lesson
+from harness.results import LessonResult, results_json
+from harness.runner import check_lesson
+
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+DEFAULT_PATH = "lessons"
+
+
+def find_lessons(paths: Sequence[str]) -> tuple[list[Lesson], list[str]]:
+    """Lessons under ``paths`` (files, or folders searched for ``*.md``), and problems found.
+
+    A file named explicitly must be a usable lesson; in a folder, markdown files without
+    Python blocks are not lessons and are passed over.
+    """
+    lessons: list[Lesson] = []
+    problems: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.md") if p.is_file())
+            found = 0
+            for file in files:
+                try:
+                    lessons.append(read_lesson(file))
+                    found += 1
+                except LessonError as error:
+                    if "no Python blocks" not in error.reason:
+                        problems.append(str(error))
+            if not found and not problems:
+                problems.append(f"{given}: no lessons found (markdown files with Python blocks)")
+            continue
+        try:
+            lessons.append(read_lesson(path))
+        except LessonError as error:
+            problems.append(str(error))
+    return lessons, problems
+
+
+def parse_devices(text: str) -> list[str]:
+    devices = [d.strip() for d in text.split(",") if d.strip()]
+    if not devices:
+        raise argparse.ArgumentTypeError("expected a list of devices such as cpu,cuda")
+    return devices
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Check the claims PyTorch lessons make in their comments."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="run lessons and check their claims")
+    check.add_argument("paths", nargs="*", default=[DEFAULT_PATH], metavar="PATH")
+    check.add_argument(
+        "--devices", type=parse_devices, default=["cpu"], help="comma-separated (default: cpu)"
+    )
+    check.add_argument("--json", type=Path, metavar="FILE", help="write JSON results here")
+    return parser
+
+
+def _summary(results: Sequence[LessonResult]) -> str:
+    blocks: dict[str, int] = {}
+    claims: dict[str, int] = {}
+    for result in results:
+        for status, count in result.counts().items():
+            blocks[status] = blocks.get(status, 0) + count
+        for per_device in result.verdicts.values():
+            for verdict in per_device.values():
+                claims[verdict.verdict] = claims.get(verdict.verdict, 0) + 1
+    parts = [f"{blocks.get('passed', 0)} passed", f"{blocks.get('failed', 0)} failed"]
+    parts += [f"{blocks[s]} {s}" for s in ("skipped", "not-run") if blocks.get(s)]
+    claim_text = ", ".join(
+        f"{claims.get(v, 0)} {v}" for v in ("passed", "failed", "unchecked", "not-run")
+    )
+    return f"{', '.join(parts)} (blocks); claims: {claim_text}"
+
+
+def check(args: argparse.Namespace) -> int:
+    lessons, problems = find_lessons(args.paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    results = [check_lesson(lesson, args.devices) for lesson in lessons]
+    for result in results:
+        for line in result.failures():
+            print(line)
+    if args.json:
+        document = results_json([r.to_json() for r in results], args.devices, problems)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    if results:
+        print(_summary(results))
+    if problems:
+        return EXIT_UNUSABLE
+    failed = any(r.failures() or r.counts().get("failed") for r in results)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return check(args)
+    return EXIT_UNUSABLE  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

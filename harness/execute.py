@@ -1,0 +1,183 @@
+"""Run a lesson's Python blocks in reader order, in this process, with claims probed.
+
+One namespace per lesson, top to bottom, in a temporary working directory, with the seeds
+fixed before each block. This module runs inside the worker process (``harness.worker``):
+the lesson may crash or hang it without harming the caller.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import os
+import random
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+
+from harness.claims import Claim, parse_block
+from harness.instrument import BINDINGS, PROBE, compile_block
+from harness.lesson import Fence, Lesson
+from harness.probe import Probe
+from harness.results import STDOUT_LIMIT, BlockResult, ClaimResult, ErrorInfo
+
+SEED = 0
+
+
+class _Capped(io.StringIO):
+    """stdout of one block, keeping at most STDOUT_LIMIT characters."""
+
+    def write(self, text: str) -> int:
+        room = STDOUT_LIMIT - self.tell()
+        if room > 0:
+            super().write(text[:room])
+        return len(text)
+
+
+def defined_names(tree: ast.Module) -> frozenset[str]:
+    """Names a block binds at its top level (assignments, defs, classes, imports)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.alias):
+                names.add((node.asname or node.name).split(".")[0])
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(stmt.name)
+    return frozenset(names)
+
+
+def _seed() -> None:
+    random.seed(SEED)
+    import torch
+
+    torch.manual_seed(SEED)
+
+
+def _lesson_line(tb: TracebackType | None, filename: str) -> int | None:
+    """The deepest traceback line that lies in the lesson."""
+    line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
+def _error(error: BaseException, filename: str) -> ErrorInfo:
+    tb = error.__traceback__
+    # Drop the harness's own frames: the traceback starts in the lesson.
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(error), error, tb))
+    line = _lesson_line(tb, filename)
+    message = str(error)
+    if isinstance(error, SystemExit):
+        message = f"the block called sys.exit({error.code!r})"
+    return ErrorInfo(type(error).__name__, message, line, text)
+
+
+@contextlib.contextmanager
+def _device_default(device: str) -> Iterator[None]:
+    """Make factory functions in plain lesson code create their tensors on ``device``."""
+    if device == "cpu":
+        yield
+        return
+    import torch
+
+    with torch.device(device):
+        yield
+
+
+def run_lesson(
+    lesson: Lesson,
+    claims: Sequence[Claim],
+    device: str,
+    on_block: Callable[[Fence, BlockResult], None],
+    on_start: Callable[[Fence], None] = lambda fence: None,
+) -> dict[int, ClaimResult]:
+    """Run every Python block; report each through ``on_block``; return claim verdicts."""
+    probe = Probe(claims, lesson.path)
+    namespace: dict[str, object] = {"__name__": "__main__", "__builtins__": builtins, PROBE: probe}
+    defined_by_failed: dict[str, int] = {}
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="harness-") as workdir:
+        os.chdir(workdir)
+        try:
+            for fence in lesson.python_fences:
+                on_start(fence)
+                result = _run_block(lesson, fence, claims, device, namespace, probe)
+                tree = parse_block(fence)
+                if result.error is not None:
+                    if result.error.type == "NameError":
+                        _explain_name_error(result.error, defined_by_failed)
+                    if tree is not None:
+                        for name in defined_names(tree):
+                            defined_by_failed.setdefault(name, fence.line)
+                on_block(fence, result)
+        finally:
+            os.chdir(cwd)
+    return probe.tallies
+
+
+def _explain_name_error(error: ErrorInfo, defined_by_failed: dict[str, int]) -> None:
+    name = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
+    if name in defined_by_failed:
+        error.message += (
+            f" ({name} would have been defined by the block at line "
+            f"{defined_by_failed[name]}, which failed)"
+        )
+
+
+def _syntax_error(fence: Fence, filename: str) -> ErrorInfo:
+    """The SyntaxError of a block that does not parse, at its lesson line."""
+    try:
+        compile(fence.code, filename, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        line = (error.lineno or 1) + fence.code_line - 1
+        return ErrorInfo(
+            type(error).__name__,
+            error.msg or "invalid syntax",
+            line,
+            f"{filename}:{line}: {error.msg}\n{(error.text or '').rstrip()}\n",
+        )
+    except ValueError as error:  # null bytes in the source
+        return ErrorInfo("SyntaxError", str(error), fence.code_line)
+    return ErrorInfo("SyntaxError", "the block does not parse", fence.code_line)
+
+
+def _run_block(
+    lesson: Lesson,
+    fence: Fence,
+    claims: Sequence[Claim],
+    device: str,
+    namespace: dict[str, object],
+    probe: Probe,
+) -> BlockResult:
+    tree = parse_block(fence)
+    if tree is None:
+        return BlockResult("failed", 0.0, "", _syntax_error(fence, lesson.path))
+    probe.block_names = defined_names(tree)
+    own = [claim for claim in claims if claim.block == fence.line]
+    code = compile_block(tree, own, lesson.path)
+    namespace[BINDINGS] = {}
+    out = _Capped()
+    _seed()
+    start = time.perf_counter()
+    try:
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(out),
+            _device_default(device),
+        ):
+            exec(code, namespace)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        seconds = time.perf_counter() - start
+        return BlockResult("failed", seconds, out.getvalue(), _error(error, lesson.path))
+    return BlockResult("passed", time.perf_counter() - start, out.getvalue())

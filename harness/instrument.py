@@ -1,0 +1,124 @@
+"""Rewrite a block's AST so that each claim is checked where it applies, then compile it.
+
+Probes call the ``__harness__`` object of the lesson namespace (see ``probe.Probe``):
+``__harness__.value(line, expr, bindings)`` returns ``expr`` unchanged, and
+``__harness__.names(line, phase, names, bindings)`` looks names up in the caller's frame.
+Each function that holds a probe starts a fresh ``__harness_bindings__`` dict, so symbolic
+dimensions bind once per call. Line numbers stay those of the lesson: tracebacks name it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Sequence
+from types import CodeType
+
+from harness.claims import Claim, Insert, Wrap
+
+PROBE = "__harness__"
+BINDINGS = "__harness_bindings__"
+
+
+def _call(method: str, args: list[ast.expr]) -> ast.Call:
+    func = ast.Attribute(ast.Name(PROBE, ast.Load()), method, ast.Load())
+    return ast.Call(func, args, [])
+
+
+def _bindings() -> ast.Name:
+    return ast.Name(BINDINGS, ast.Load())
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self, claims: Sequence[Claim]) -> None:
+        self.wraps: dict[Wrap, int] = {}
+        self.inserts: dict[tuple[int, int], list[tuple[Insert, int]]] = defaultdict(list)
+        for claim in claims:
+            if claim.reason:
+                continue
+            for place in claim.places:
+                if isinstance(place, Wrap):
+                    self.wraps[place] = claim.line
+                else:
+                    self.inserts[(place.line, place.col)].append((place, claim.line))
+        self.probed: set[int] = set()  # id() of functions that hold a probe
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        node = super().visit(node)
+        if (
+            isinstance(node, ast.expr)
+            and hasattr(node, "lineno")
+            and not isinstance(getattr(node, "ctx", None), ast.Store)
+        ):
+            key = Wrap(node.lineno, node.col_offset, node.end_lineno or 0, node.end_col_offset or 0)
+            line = self.wraps.get(key)
+            if line is not None:
+                probe = _call("value", [ast.Constant(line), node, _bindings()])
+                return ast.copy_location(probe, node)
+        return node
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for name in ("body", "orelse", "finalbody"):
+            body = getattr(node, name, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                setattr(node, name, self._suite(body))
+        return super().generic_visit(node)
+
+    def _suite(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in body:
+            pending = self.inserts.get((stmt.lineno, stmt.col_offset), [])
+            out.extend(self._probe(stmt, p, line) for p, line in pending if p.where == "before")
+            out.append(stmt)
+            out.extend(self._probe(stmt, p, line) for p, line in pending if p.where == "after")
+        return out
+
+    def _probe(self, stmt: ast.stmt, place: Insert, line: int) -> ast.stmt:
+        names = ast.Tuple([ast.Constant(n) for n in place.names], ast.Load())
+        call = _call("names", [ast.Constant(line), ast.Constant(place.phase), names, _bindings()])
+        return ast.copy_location(ast.Expr(call), stmt)
+
+
+def _start_bindings(tree: ast.Module) -> None:
+    """Give every function that holds a probe its own bindings dict, after its docstring."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if not _holds_probe(node):
+            continue
+        first = node.body[0]
+        doc = (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        )
+        start = ast.Assign([ast.Name(BINDINGS, ast.Store())], ast.Dict([], []))
+        node.body.insert(1 if doc else 0, ast.copy_location(start, first))
+
+
+def _holds_probe(function: ast.AST) -> bool:
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == PROBE
+        ):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def instrument(tree: ast.Module, claims: Sequence[Claim]) -> ast.Module:
+    """Insert the probes of ``claims`` into ``tree`` (lesson line numbers), in place."""
+    _Rewriter(claims).visit(tree)
+    _start_bindings(tree)
+    return ast.fix_missing_locations(tree)
+
+
+def compile_block(tree: ast.Module, claims: Sequence[Claim], filename: str) -> CodeType:
+    """Compile an instrumented block; tracebacks name ``filename`` at lesson lines."""
+    return compile(instrument(tree, claims), filename, "exec", dont_inherit=True)

@@ -1,0 +1,148 @@
+"""The pytest plugin: ``pytest lessons/`` collects each block of each lesson as a test.
+
+Items are named for the block's opening line and the device, ``lessons/dl.md::L205[cpu]``.
+A lesson runs once per process and device, in reader order, the first time one of its items
+runs; every item then reports its own block. So any ``--dist`` mode of pytest-xdist gives
+the verdicts of a serial run: a worker that gets some of a lesson's items runs that lesson.
+Each item's results ride on ``user_properties`` (they survive xdist); the main process
+alone writes the JSON results at the end of the session.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import parse_devices
+from harness.lesson import Fence, Lesson, LessonError, read_lesson
+from harness.results import JSON, LessonResult, merge_lessons, results_json
+from harness.runner import check_lesson
+
+PROPERTY = "harness"
+_RUNS = pytest.StashKey[dict[tuple[str, str], LessonResult]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "lesson checks")
+    group.addoption(
+        "--devices", default="cpu", help="devices to run lessons on, comma-separated (default: cpu)"
+    )
+    group.addoption("--harness-json", metavar="FILE", help="write the JSON results here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_RUNS] = {}
+    if not hasattr(config, "workerinput"):  # not an xdist worker
+        config.pluginmanager.register(ResultsWriter(config), "harness-results")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> LessonFile | None:
+    if file_path.suffix == ".md":
+        lesson_file: LessonFile = LessonFile.from_parent(parent, path=file_path)
+        return lesson_file
+    return None
+
+
+def _shown(path: Path, config: pytest.Config) -> str:
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
+class LessonFile(pytest.File):
+    def collect(self) -> Iterator[BlockItem]:
+        try:
+            lesson = read_lesson(self.path)
+        except LessonError as error:
+            if "no Python blocks" in error.reason:
+                return
+            raise self.CollectError(str(error)) from None
+        shown = _shown(self.path, self.config)
+        lesson = Lesson(shown, lesson.id, lesson.title, lesson.source, lesson.fences)
+        for device in parse_devices(self.config.getoption("devices")):
+            for fence in lesson.fences:
+                name = f"L{fence.line}[{device}]"
+                yield BlockItem.from_parent(
+                    self, name=name, lesson=lesson, fence=fence, device=device
+                )
+
+
+class LessonFailure(Exception):
+    """A block failed: its lines are ``path.md:LINE: ...`` messages."""
+
+
+class BlockItem(pytest.Item):
+    def __init__(self, *, lesson: Lesson, fence: Fence, device: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lesson = lesson
+        self.fence = fence
+        self.device = device
+
+    def _result(self) -> LessonResult:
+        runs = self.config.stash[_RUNS]
+        key = (self.lesson.path, self.device)
+        if key not in runs:
+            runs[key] = check_lesson(self.lesson, [self.device])
+        return runs[key]
+
+    def runtest(self) -> None:
+        result = self._result()
+        payload = result.to_json()
+        payload["blocks"] = [b for b in payload["blocks"] if b["line"] == self.fence.line]
+        payload["claims"] = [c for c in payload["claims"] if c["block"] == self.fence.line]
+        self.user_properties.append((PROPERTY, json.dumps(payload)))
+        block = result.blocks[self.fence.line][self.device]
+        if block.status in ("not-run", "skipped"):
+            pytest.skip(block.reason or block.status)
+        if block.status == "failed":
+            own = range(self.fence.line, self.fence.end_line + 1)
+            lines = [f for f in result.failures() if _line_of(f) in own] or [
+                f"{self.lesson.path}:{self.fence.line}: [{self.device}] {block.reason}"
+            ]
+            raise LessonFailure("\n".join(lines))
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        if isinstance(excinfo.value, LessonFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.fence.line - 1, f"{self.lesson.path}:{self.fence.line}"
+
+
+def _line_of(message: str) -> int:
+    try:
+        return int(message.split(":", 2)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+class ResultsWriter:
+    """Main process only: gathers every item's results and writes them once, at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.parts: list[JSON] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == PROPERTY and isinstance(value, str):
+                self.parts.append(json.loads(value))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        target = self.config.getoption("harness_json")
+        if target and self.parts:
+            devices = parse_devices(self.config.getoption("devices"))
+            document = results_json(merge_lessons(self.parts), devices, [])
+            path = Path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")

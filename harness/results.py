@@ -1,0 +1,190 @@
+"""What a run found, and the JSON results file (schema 1) every report is built from.
+
+The schema is a public contract (README, "JSON results"): fields may be added, never
+renamed or removed.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+from harness.claims import Claim
+from harness.lesson import Fence, Lesson
+
+SCHEMA = 1
+STDOUT_LIMIT = 64_000
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class ErrorInfo:
+    type: str
+    message: str
+    line: int | None
+    traceback: str = ""
+
+
+@dataclass
+class BlockResult:
+    """One block on one device. status: passed, failed, skipped or not-run."""
+
+    status: str
+    seconds: float = 0.0
+    stdout: str = ""
+    error: ErrorInfo | None = None
+    reason: str = ""
+
+
+_RANK = {"not-run": 0, "passed": 1, "unchecked": 2, "failed": 3}
+
+
+@dataclass
+class ClaimResult:
+    """One claim on one device. verdict: passed, failed, unchecked or not-run."""
+
+    verdict: str
+    expected: str = ""
+    actual: str = ""
+    message: str = ""
+    checks: int = 0
+
+    def add(self, verdict: str, expected: str, actual: str, message: str) -> None:
+        """Fold in one more check: failed beats unchecked beats passed; the first failure stays."""
+        self.checks += 1
+        if _RANK[verdict] > _RANK[self.verdict] or verdict == self.verdict == "passed":
+            self.verdict, self.expected, self.actual, self.message = (
+                verdict,
+                expected,
+                actual,
+                message,
+            )
+
+
+@dataclass
+class LessonResult:
+    """A lesson checked on some devices: results per block line and per claim line."""
+
+    lesson: Lesson
+    claims: list[Claim]
+    devices: list[str]
+    blocks: dict[int, dict[str, BlockResult]] = field(default_factory=dict)
+    verdicts: dict[int, dict[str, ClaimResult]] = field(default_factory=dict)
+
+    def block_status(self, fence: Fence, device: str) -> str:
+        result = self.blocks.get(fence.line, {}).get(device)
+        return result.status if result else "not-run"
+
+    def failures(self) -> list[str]:
+        """One line per failure, ``path.md:LINE: [device] what``, in line order."""
+        path = self.lesson.path
+        found: list[tuple[int, str]] = []
+        for fence in self.lesson.fences:
+            for device, result in self.blocks.get(fence.line, {}).items():
+                if result.error is not None:
+                    line = result.error.line or fence.line
+                    text = f"{result.error.type}: {result.error.message}"
+                    found.append((line, f"{path}:{line}: [{device}] {text}"))
+        for claim in self.claims:
+            for device, verdict in self.verdicts.get(claim.line, {}).items():
+                if verdict.verdict == "failed":
+                    message = (
+                        f"{claim.subject}: {verdict.message}" if claim.subject else verdict.message
+                    )
+                    found.append((claim.line, f"{path}:{claim.line}: [{device}] {message}"))
+        return [text for _, text in sorted(found, key=lambda item: item[0])]
+
+    def counts(self) -> dict[str, int]:
+        """Blocks by status over every device, as the closing line of a check counts them."""
+        tally: dict[str, int] = {}
+        for per_device in self.blocks.values():
+            for result in per_device.values():
+                tally[result.status] = tally.get(result.status, 0) + 1
+        return tally
+
+    def to_json(self) -> JSON:
+        lesson = self.lesson
+        return {
+            "path": lesson.path,
+            "id": lesson.id,
+            "title": lesson.title,
+            "blocks": [
+                {
+                    "line": fence.line,
+                    "end_line": fence.end_line,
+                    "language": fence.language,
+                    "info": fence.info,
+                    "results": {
+                        device: asdict(result)
+                        for device, result in self.blocks.get(fence.line, {}).items()
+                    },
+                }
+                for fence in lesson.fences
+            ],
+            "claims": [
+                {
+                    "line": claim.line,
+                    "text": claim.text,
+                    "kind": claim.kind,
+                    "subject": claim.subject,
+                    "block": claim.block,
+                    "results": {
+                        device: asdict(result)
+                        for device, result in self.verdicts.get(claim.line, {}).items()
+                    },
+                }
+                for claim in self.claims
+            ],
+        }
+
+
+def environment(devices: Sequence[str]) -> JSON:
+    try:
+        torch_version = metadata.version("torch")  # without importing torch: cached runs stay fast
+    except metadata.PackageNotFoundError:  # pragma: no cover - torch is a dependency
+        torch_version = "not installed"
+    return {
+        "python": platform.python_version(),
+        "torch": torch_version,
+        "devices": list(devices),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "argv": sys.argv[1:],
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def merge_lessons(parts: Iterable[JSON]) -> list[JSON]:
+    """Merge partial lesson results (some blocks, some devices each) by lesson path.
+
+    Blocks and claims are matched by line; their per-device results are united. Used for
+    pytest items (one block each) and for results files from several runners.
+    """
+    merged: dict[str, JSON] = {}
+    for part in parts:
+        lesson = merged.setdefault(part["path"], {**part, "blocks": [], "claims": []})
+        for key in ("blocks", "claims"):
+            by_line = {item["line"]: item for item in lesson[key]}
+            for item in part[key]:
+                if item["line"] in by_line:
+                    by_line[item["line"]]["results"].update(item["results"])
+                else:
+                    by_line[item["line"]] = {**item, "results": dict(item["results"])}
+            lesson[key] = sorted(by_line.values(), key=lambda entry: entry["line"])
+    return sorted(merged.values(), key=lambda lesson: lesson["path"])
+
+
+def results_json(lessons: Iterable[JSON], devices: Sequence[str], problems: Sequence[str]) -> JSON:
+    """The whole results document. ``problems``: one-line messages for unusable lessons."""
+    return {
+        "schema": SCHEMA,
+        "environment": environment(devices),
+        "lessons": list(lessons),
+        "problems": list(problems),
+    }

@@ -1,0 +1,119 @@
+"""Check a lesson on each device, each run in its own worker process.
+
+The worker (``harness.worker``) runs the blocks; this side collects its events, so a lesson
+that crashes or exits its process is reported as that block's failure while every other
+lesson and device still runs. Claims are found here too, so even a crashed run lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+
+from harness.claims import find_claims
+from harness.lesson import Lesson
+from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
+
+Progress = Callable[[Lesson, str, int], None]
+
+
+def check_lesson(
+    lesson: Lesson, devices: Sequence[str], progress: Progress | None = None
+) -> LessonResult:
+    """Run ``lesson`` on every device and gather block results and claim verdicts."""
+    result = LessonResult(lesson, find_claims(lesson), list(devices))
+    for fence in lesson.fences:
+        if not fence.is_python:
+            kind = f"a {fence.language} fence" if fence.language else "a fence with no language"
+            reason = f"{kind}: only Python blocks are run"
+            result.blocks[fence.line] = {d: BlockResult("not-run", reason=reason) for d in devices}
+    for device in devices:
+        _run_on(result, device, progress)
+        _settle(result, device)
+    return result
+
+
+def _run_on(result: LessonResult, device: str, progress: Progress | None) -> None:
+    lesson = result.lesson
+    read_fd, write_fd = os.pipe()
+    request = json.dumps({"path": lesson.path, "source": lesson.source, "device": device})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.worker", str(write_fd)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=(write_fd,),
+        text=True,
+    )
+    os.close(write_fd)
+    assert process.stdin is not None
+    process.stdin.write(request)
+    process.stdin.close()
+    running: int | None = None
+    with os.fdopen(read_fd, encoding="utf-8") as events:
+        for raw in events:
+            event = json.loads(raw)
+            if "start" in event:
+                running = event["start"]
+                if progress is not None and running is not None:
+                    progress(lesson, device, running)
+            elif "block" in event:
+                data = event["result"]
+                error = ErrorInfo(**data["error"]) if data["error"] else None
+                block = BlockResult(**{**data, "error": error})
+                result.blocks.setdefault(event["block"], {})[device] = block
+                running = None
+            elif "claims" in event:
+                for line, tally in event["claims"].items():
+                    result.verdicts.setdefault(int(line), {})[device] = ClaimResult(**tally)
+    stderr = process.stderr.read() if process.stderr else ""
+    code = process.wait()
+    if running is not None or code != 0:
+        _crashed(result, device, running, code, stderr)
+
+
+def _crashed(
+    result: LessonResult, device: str, running: int | None, code: int, stderr: str
+) -> None:
+    """The worker died: blame the block it was running; the blocks after it did not run."""
+    how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+    detail = f": {last[0]}" if last else ""
+    for fence in result.lesson.python_fences:
+        if device in result.blocks.get(fence.line, {}):
+            continue
+        if fence.line == running or running is None:
+            error = ErrorInfo(
+                "WorkerCrash", f"the process running the block {how}{detail}", fence.line
+            )
+            block = BlockResult("failed", error=error)
+            running = -1
+        else:
+            block = BlockResult("not-run", reason="an earlier block ended the process")
+        result.blocks.setdefault(fence.line, {})[device] = block
+
+
+def _settle(result: LessonResult, device: str) -> None:
+    """Verdicts for claims never checked, and blocks failed by their own failed claims."""
+    for claim in result.claims:
+        per_device = result.verdicts.setdefault(claim.line, {})
+        verdict = per_device.get(device)
+        if verdict is None:
+            if claim.reason:
+                verdict = ClaimResult("unchecked", message=claim.reason)
+            else:
+                block = result.blocks.get(claim.block, {}).get(device)
+                if block is not None and block.status == "failed" and block.error is not None:
+                    why = "its block failed before this line ran"
+                else:
+                    why = "this line never ran (is the function ever called?)"
+                verdict = ClaimResult("not-run", message=why)
+            per_device[device] = verdict
+        if verdict.verdict == "failed":
+            block = result.blocks.get(claim.block, {}).get(device)
+            if block is not None and block.status == "passed":
+                block.status = "failed"
+                block.reason = f"claim at line {claim.line} failed"
