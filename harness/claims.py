@@ -261,8 +261,8 @@ def _shape_claim(comment: Comment, said: ShapeText, index: _Index | None, block:
             comment.line, comment.text, "shape", subject, block, said.shapes, places, reason
         )
 
-    if index is None:
-        return claim(said.label or "", reason="the block does not parse")
+    if index is None:  # the block does not parse: its claims are not run
+        return claim(said.label or "")
     if comment.trailing:
         stmt = index.statement_at(comment.line)
         if stmt is None:

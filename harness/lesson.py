@@ -111,7 +111,8 @@ def _front_matter(text: str, path: str) -> dict[str, object]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        raise LessonError(path, f"front matter is not valid YAML: {error}", line) from None
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        raise LessonError(path, f"front matter is not valid YAML: {problem}", line) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -143,7 +143,8 @@ class Probe:
             return ""
         outer: FrameType | None = frame.f_back
         line = None
-        while outer is not None and outer.f_code.co_filename == self.filename:
-            line = outer.f_lineno
+        while outer is not None:  # through torch's frames too: the outermost lesson line
+            if outer.f_code.co_filename == self.filename:
+                line = outer.f_lineno
             outer = outer.f_back
         return f" (in the call from line {line})" if line is not None else ""

@@ -190,7 +190,7 @@ def match(
         return Match("failed", shape.text, found, message)
     trees = [ast.parse(d, mode="eval").body for d in shape.dims]
     env: dict[str, Fraction] = {k: Fraction(v) for k, v in bindings.items()}
-    origin: dict[str, str] = {k: "bound" for k in bindings}
+    origin = dict.fromkeys(bindings, "bound")
     for name in sorted({n for t in trees for n in _names(t)} - set(env)):
         known = lookup(name)
         if known is not None:
@@ -208,10 +208,10 @@ def match(
                 if not unknown:
                     computed = _value(tree, env)
                     if computed != size:
-                        problems.append(
-                            f"dimension {index + 1} is {shape.dims[index]} = {_show(computed)}, "
-                            f"found {size}"
-                        )
+                        said = shape.dims[index]
+                        if not said.isdigit():
+                            said += f" = {_show(computed)}"
+                        problems.append(f"dimension {index + 1} is {said}, found {size}")
                 elif len(unknown) == 1:
                     solved = _solve(tree, unknown[0], env, size)
                     if solved is None:
@@ -222,7 +222,7 @@ def match(
                             f"{shape.dims[index]} = {size} (dimension {index + 1})"
                         )
                     else:
-                        env[unknown[0]], origin[unknown[0]] = solved, "bound here"
+                        env[unknown[0]], origin[unknown[0]] = solved, "solved"
                 else:
                     continue
             except ZeroDivisionError:
@@ -236,7 +236,11 @@ def match(
             f"{len(unknown)} unknowns ({', '.join(unknown)})"
         )
     expected = _substituted(shape, env)
-    shown = ", ".join(f"{k}={_show(v)}" for k, v in sorted(env.items()) if k in _all(trees))
+    shown = ", ".join(
+        f"{k}={_show(v)}" + (" (in scope)" if origin.get(k) == "in scope" else "")
+        for k, v in sorted(env.items())
+        if k in _all(trees)
+    )
     tail = f"; bindings: {shown}" if shown else ""
     if problems:
         message = f"expected {shape.text}, found {found}: {'; '.join(problems)}{tail}"

@@ -50,7 +50,7 @@ def test_fences_inside_lists_keep_their_lines() -> None:
         (b"", "l.md: no Python blocks found"),
         (
             b"---\nid: [unclosed\n---\n```python\nx=1\n```\n",
-            "l.md:3: front matter is not valid YAML",
+            "l.md:2: front matter is not valid YAML",
         ),
     ],
 )

@@ -1,0 +1,29 @@
+"""Helpers for tests that check mutated copies of the lesson."""
+
+from __future__ import annotations
+
+from harness.lesson import Lesson, parse_lesson
+from harness.results import LessonResult
+from harness.runner import check_lesson
+from tests.conftest import LESSON
+
+
+def mutate(line: int, old: str, new: str, source: str | None = None) -> str:
+    """The lesson with ``old`` replaced by ``new`` on one line (which must hold ``old``)."""
+    lines = (source or LESSON.read_text(encoding="utf-8")).splitlines(keepends=True)
+    assert old in lines[line - 1], f"line {line} is {lines[line - 1]!r}"
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    return "".join(lines)
+
+
+def check_text(source: str, path: str = "lessons/dl.md") -> LessonResult:
+    lesson: Lesson = parse_lesson(source, path)
+    return check_lesson(lesson, ["cpu"])
+
+
+def failed_claims(result: LessonResult) -> list[int]:
+    return [line for line, per in result.verdicts.items() if per["cpu"].verdict == "failed"]
+
+
+def failed_blocks(result: LessonResult) -> list[int]:
+    return [line for line, per in result.blocks.items() if per["cpu"].status == "failed"]
