@@ -32,7 +32,7 @@ def test_the_lesson_passes(dl_source: str) -> None:
     ("line", "old", "new", "found"),
     [
         pytest.param(111, "# [1, 3]", "# [1, 4]", "found [1, 3]", id="changed-literal"),
-        pytest.param(243, "-> [B, 64, 7, 7]", "-> [B, 64, 8, 8]", "after line 244", id="transition"),
+        pytest.param(243, "-> [B, 64, 7, 7]", "-> [B, 64, 8, 8]", "after line 2", id="transition"),
         pytest.param(443, "[batch, seq_len]", "[seq_len, batch]", "batch=8", id="swapped-pair"),
         pytest.param(334, "Features=10", "Features=12", "Features=12", id="named-dimension"),
         pytest.param(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]", "call from line 599",
