@@ -1,0 +1,83 @@
+"""Finding claims statically: forms, subjects, and comments that are not shape claims."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.claims import Insert, Wrap, find_claims, read_shape_comment
+from harness.lesson import parse_lesson, read_lesson
+from tests.conftest import LESSON
+from tests.test_runner import SHAPE_CLAIMS
+
+
+def test_every_shape_claim_of_the_lesson_is_found() -> None:
+    claims = {c.line: c for c in find_claims(read_lesson(LESSON))}
+    assert set(SHAPE_CLAIMS) <= set(claims)
+    # the only other one: a trailing comment whose subject names no variable
+    assert set(claims) - set(SHAPE_CLAIMS) == {308}
+    subjects = {line: claims[line].subject for line in (111, 240, 249, 327, 450, 452, 470, 536)}
+    assert subjects == {
+        111: "output.shape",
+        240: "x",
+        249: "x",
+        327: "last_output",
+        450: "weights.unsqueeze(1)",
+        452: "context",
+        470: "query",
+        536: "Q, K, V",
+    }
+    assert [type(p) for p in claims[240].places] == [Insert, Insert]
+    assert isinstance(claims[451].places[0], Wrap)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "32 filters",
+        "Same padding",
+        "3x3 filter",
+        "Grayscale image",
+        "max(0, x)",
+        "1 / (1 + e^-x)",
+        "Batch size 1",
+        "100 samples",
+        "After 3 pooling ops: 28->14->7->3",
+        "[0, 1, 2, ..., 11] - 12 elements",
+        "Q, K, V",
+        "Used in Transformers",
+        "or nn.ReLU(), nn.LeakyReLU(), etc.",
+    ],
+)
+def test_prose_is_not_a_shape_claim(text: str) -> None:
+    assert read_shape_comment(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "dims"),
+    [
+        ("[16, 3]", "value", [("16", "3")]),
+        ("torch.Size([32, 10, 512])", "value", [("32", "10", "512")]),
+        ("-> (batch, 6, 24, 24)", "value", [("batch", "6", "24", "24")]),
+        ("B,T,1", "value", [("B", "T", "1")]),
+        ("(batch_size, seq_len, d_model)", "value", [("batch_size", "seq_len", "d_model")]),
+        ("x shape: [batch, seq_len] - token indices", "subjects", [("batch", "seq_len")]),
+        ("Flatten: [B, 128, 3, 3] -> [B, 128*3*3]", "transition",
+         [("B", "128", "3", "3"), ("B", "128*3*3")]),
+        ("Batch=32, SeqLen=20, Features=10", "named", [("32", "20", "10")]),
+    ],
+)  # fmt: skip
+def test_shape_forms(text: str, form: str, dims: list[tuple[str, ...]]) -> None:
+    said = read_shape_comment(text)
+    assert said is not None
+    assert (said.form, [s.dims for s in said.shapes]) == (form, dims)
+
+
+def test_ambiguous_and_unplaceable_claims_are_unchecked_with_why() -> None:
+    source = (
+        "```python\nimport torch\na = torch.zeros(2)\nb = torch.zeros(3)\n"
+        'print(a.shape, b.shape)  # [2]\nprint("hi")  # [2]\n# [2]\n```\n'
+    )
+    claims = {c.line: c for c in find_claims(parse_lesson(source, "t.md"))}
+    assert "which one is claimed" in claims[5].reason
+    assert "prints no .shape" in claims[6].reason
+    assert "names no variable" in claims[7].reason
