@@ -1,0 +1,212 @@
+"""What each block needs from earlier blocks: the dependency map, from the blocks' ASTs.
+
+A *Statement* is one top-level statement of a Python block. For each block we find the names
+it uses before defining them; each such name comes from the latest earlier statement that
+defines it, which may need names of its own, and so on. Earlier statements that change a
+needed object (``x.attr = ...``, ``x[i] = ...``, ``x.method(...)``) come along, conservatively.
+Imports count as definitions.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+
+from harness.claims import parse_block
+from harness.lesson import Fence, Lesson
+
+BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__"}
+
+
+@dataclass(frozen=True)
+class Statement:
+    block: int  # line of the block's opening fence
+    index: int  # position in its block
+    node: ast.stmt
+    defines: frozenset[str]
+    uses: frozenset[str]
+    changes: frozenset[str]
+
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+
+@dataclass(frozen=True)
+class Need:
+    name: str
+    line: int  # the statement that defines it
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    block: int
+    needs: tuple[Need, ...]  # names the block borrows directly
+    statements: tuple[Statement, ...]  # every earlier statement it needs, in lesson order
+
+    @property
+    def self_contained(self) -> bool:
+        return not self.needs
+
+
+def _bound_inside(node: ast.AST) -> set[str]:
+    """Names bound anywhere inside a statement: assignments, parameters, imports, defs."""
+    names: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store | ast.Del):
+            names.add(child.id)
+        elif isinstance(child, ast.arg):
+            names.add(child.arg)
+        elif isinstance(child, ast.alias):
+            names.add((child.asname or child.name).split(".")[0])
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(child.name)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            names.add(child.name)
+    return names
+
+
+def _defines(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds in the module namespace."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    names: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(child.name)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            names.add(child.id)
+        elif isinstance(child, ast.alias):
+            names.add((child.asname or child.name).split(".")[0])
+    return names
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _changes(node: ast.stmt) -> set[str]:
+    """Objects a statement changes without rebinding them."""
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        targets = [node.target]
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        func = node.value.func
+        if isinstance(func, ast.Attribute):
+            targets = [func.value]
+    names = set()
+    for target in targets:
+        if isinstance(target, ast.Attribute | ast.Subscript) or isinstance(node, ast.Expr):
+            root = _root(target)
+            if root is not None:
+                names.add(root)
+    return names
+
+
+def _uses(node: ast.stmt) -> set[str]:
+    """Names a statement reads before it binds them itself."""
+    if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+        # the value is evaluated first; target subscripts and attributes read their roots
+        parts: list[ast.AST] = [node.value] if node.value is not None else []
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        parts += [t for t in targets if not isinstance(t, ast.Name | ast.Tuple | ast.List)]
+        loads = {n for part in parts for n in _loads(part)}
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            loads.add(node.target.id)
+        return loads - BUILTINS
+    local = _bound_inside(node) - _defines(node)  # parameters and locals of defs inside
+    first_store: dict[str, tuple[int, int]] = {}
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            where = (child.lineno, child.col_offset)
+            first_store[child.id] = min(where, first_store.get(child.id, where))
+    used = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+            stored = first_store.get(child.id)
+            if stored is None or (child.lineno, child.col_offset) < stored:
+                used.add(child.id)
+    return used - local - BUILTINS
+
+
+def _loads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def statements(fence: Fence) -> list[Statement]:
+    tree = parse_block(fence)
+    if tree is None:
+        return []
+    return [
+        Statement(
+            fence.line,
+            index,
+            node,
+            frozenset(_defines(node)),
+            frozenset(_uses(node)),
+            frozenset(_changes(node)),
+        )
+        for index, node in enumerate(tree.body)
+    ]
+
+
+def dependency_map(lesson: Lesson) -> dict[int, Dependencies]:
+    """For every Python block (by fence line), what it needs from earlier blocks."""
+    ordered: list[Statement] = []
+    result: dict[int, Dependencies] = {}
+    for fence in lesson.python_fences:
+        own = statements(fence)
+        needs: dict[str, Need] = {}
+        defined: set[str] = set()
+        for statement in own:
+            for name in sorted(statement.uses - defined):
+                source = _latest_position(ordered, name, len(ordered))
+                if source is not None and name not in needs:
+                    needs[name] = Need(name, ordered[source].line)
+            defined |= statement.defines
+        wanted = _closure(ordered, own)
+        result[fence.line] = Dependencies(
+            fence.line, tuple(sorted(needs.values(), key=lambda n: (n.line, n.name))), wanted
+        )
+        ordered.extend(own)
+    return result
+
+
+def _closure(ordered: list[Statement], own: list[Statement]) -> tuple[Statement, ...]:
+    """Earlier statements needed by ``own``: definitions, their needs, and changes to them."""
+    chosen: set[int] = set()  # positions in ordered
+    # (statement's uses, how many earlier statements it may draw on)
+    work: list[tuple[frozenset[str], int]] = []
+    defined: set[str] = set()
+    for statement in own:
+        work.append((frozenset(statement.uses - defined), len(ordered)))
+        defined |= statement.defines
+    while work:
+        names, before = work.pop()
+        for name in names:
+            source = _latest_position(ordered, name, before)
+            if source is None:
+                continue
+            for position in [source, *_changers(ordered, name, source, before)]:
+                if position not in chosen:
+                    chosen.add(position)
+                    work.append((ordered[position].uses | ordered[position].changes, position))
+    return tuple(ordered[p] for p in sorted(chosen))
+
+
+def _latest_position(ordered: list[Statement], name: str, before: int) -> int | None:
+    for position in range(before - 1, -1, -1):
+        if name in ordered[position].defines:
+            return position
+    return None
+
+
+def _changers(ordered: list[Statement], name: str, after: int, before: int) -> list[int]:
+    return [p for p in range(after + 1, before) if name in ordered[p].changes]

@@ -1,0 +1,103 @@
+"""Self-contained snippets: each Python block with exactly the earlier statements it needs.
+
+``snippets/<lesson id>/<NN>_<slug>.py`` runs on a fresh interpreter. Output is deterministic,
+byte for byte, so committed snippets can be checked for staleness (``harness extract --check``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.depends import Dependencies, Statement, dependency_map
+from harness.lesson import Fence, Lesson
+
+
+@dataclass(frozen=True)
+class Snippet:
+    path: Path
+    text: str
+
+
+def _slug(lesson: Lesson, fence: Fence) -> str:
+    """The first class or function the block defines, else the heading above it."""
+    try:
+        tree = ast.parse(fence.code)
+    except (SyntaxError, ValueError):
+        tree = ast.Module([], [])
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            return node.name.lower()
+    heading = ""
+    for line in lesson.source.splitlines()[: fence.line - 1]:
+        if re.match(r"#{1,6}\s", line):
+            heading = line.lstrip("#").strip()
+    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")[:40] or "block"
+
+
+def statement_source(fence: Fence, statement: Statement) -> str:
+    """The lines of a top-level statement as written in its block (decorators included)."""
+    node = statement.node
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    last = node.end_lineno or node.lineno
+    lines = fence.code.splitlines()
+    return "\n".join(lines[first - fence.code_line : last - fence.code_line + 1])
+
+
+def render(lesson: Lesson, fence: Fence, deps: Dependencies, number: int) -> str:
+    fences = {f.line: f for f in lesson.python_fences}
+    out = [
+        f"# Snippet {number:02d} of {lesson.path}: the block at line {fence.line} "
+        f"(lines {fence.code_line}-{fence.end_line - 1}).",
+        "# Made by `harness extract`; do not edit, regenerate. Runs on its own: the statements",
+        "# it needs from earlier blocks come first, each under the lesson line it came from.",
+    ]
+    for statement in deps.statements:
+        out += ["", f"# {lesson.path}:{statement.line}"]
+        out.append(statement_source(fences[statement.block], statement))
+    out += ["", f"# {lesson.path}:{fence.code_line} (the block, unchanged)"]
+    return "\n".join(out) + "\n" + fence.code
+
+
+def snippets(lesson: Lesson, root: Path) -> list[Snippet]:
+    deps = dependency_map(lesson)
+    folder = root / lesson.id
+    return [
+        Snippet(
+            folder / f"{number:02d}_{_slug(lesson, fence)}.py",
+            render(lesson, fence, deps[fence.line], number),
+        )
+        for number, fence in enumerate(lesson.python_fences, start=1)
+    ]
+
+
+def write(lesson: Lesson, root: Path) -> list[Path]:
+    """Write the lesson's snippets, removing stale ``.py`` files of its folder."""
+    made = snippets(lesson, root)
+    folder = root / lesson.id
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = {snippet.path for snippet in made}
+    for old in folder.glob("*.py"):
+        if old not in keep:
+            old.unlink()
+    for snippet in made:
+        snippet.path.write_text(snippet.text, encoding="utf-8")
+    return [snippet.path for snippet in made]
+
+
+def stale(lesson: Lesson, root: Path) -> list[str]:
+    """Snippet files that differ from what the lesson gives now: missing, changed or extra."""
+    made = snippets(lesson, root)
+    problems = []
+    for snippet in made:
+        if not snippet.path.exists():
+            problems.append(f"{snippet.path}: missing")
+        elif snippet.path.read_text(encoding="utf-8") != snippet.text:
+            problems.append(f"{snippet.path}: stale")
+    keep = {snippet.path for snippet in made}
+    folder = root / lesson.id
+    if folder.is_dir():
+        problems += [f"{p}: no longer made" for p in sorted(folder.glob("*.py")) if p not in keep]
+    return problems
