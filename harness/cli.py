@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness import snippets
 from harness.lesson import Lesson, LessonError, read_lesson
 from harness.results import LessonResult, results_json
 from harness.runner import check_lesson
@@ -67,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
         "--devices", type=parse_devices, default=["cpu"], help="comma-separated (default: cpu)"
     )
     check.add_argument("--json", type=Path, metavar="FILE", help="write JSON results here")
+    check.add_argument(
+        "--isolated",
+        action="store_true",
+        help="run each block alone from its snippet, in a fresh namespace (default: reader order)",
+    )
+    check.add_argument(
+        "--standalone",
+        action="store_true",
+        help="fail blocks that borrow names from earlier blocks (default: information only)",
+    )
+    extract = commands.add_parser("extract", help="write self-contained snippets of each block")
+    extract.add_argument("paths", nargs="*", default=[DEFAULT_PATH], metavar="PATH")
+    extract.add_argument("--out", type=Path, default=Path("snippets"), help="default: snippets/")
+    extract.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 naming stale snippet files"
+    )
     return parser
 
 
@@ -91,10 +108,14 @@ def check(args: argparse.Namespace) -> int:
     lessons, problems = find_lessons(args.paths)
     for problem in problems:
         print(problem, file=sys.stderr)
-    results = [check_lesson(lesson, args.devices) for lesson in lessons]
+    results = [check_lesson(lesson, args.devices, isolated=args.isolated) for lesson in lessons]
+    borrowed = False
     for result in results:
         for line in result.failures():
             print(line)
+        for line in result.borrowing():
+            borrowed = True
+            print(line if args.standalone else line.replace(": uses ", ": [info] uses ", 1))
     if args.json:
         document = results_json([r.to_json() for r in results], args.devices, problems)
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -104,13 +125,33 @@ def check(args: argparse.Namespace) -> int:
     if problems:
         return EXIT_UNUSABLE
     failed = any(r.failures() or r.counts().get("failed") for r in results)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or (borrowed and args.standalone) else EXIT_OK
+
+
+def extract(args: argparse.Namespace) -> int:
+    lessons, problems = find_lessons(args.paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    stale_files: list[str] = []
+    for lesson in lessons:
+        if args.check:
+            stale_files += snippets.stale(lesson, args.out)
+        else:
+            for path in snippets.write(lesson, args.out):
+                print(path)
+    for line in stale_files:
+        print(f"{line}: run `harness extract` and commit the result")
+    if problems:
+        return EXIT_UNUSABLE
+    return EXIT_FAILED if stale_files else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return check(args)
+    if args.command == "extract":
+        return extract(args)
     return EXIT_UNUSABLE  # pragma: no cover - argparse rejects unknown commands
 
 

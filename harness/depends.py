@@ -60,10 +60,10 @@ def _bound_inside(node: ast.AST) -> set[str]:
             names.add(child.arg)
         elif isinstance(child, ast.alias):
             names.add((child.asname or child.name).split(".")[0])
-        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(child.name)
-        elif isinstance(child, ast.ExceptHandler) and child.name:
-            names.add(child.name)
+        elif isinstance(
+            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler
+        ):
+            names.add(child.name or "")
     return names
 
 

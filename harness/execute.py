@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import copy
 import io
 import os
 import random
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 
 from harness.claims import Claim, parse_block
+from harness.depends import dependency_map
 from harness.instrument import BINDINGS, PROBE, compile_block
 from harness.lesson import Fence, Lesson
 from harness.probe import Probe
@@ -99,20 +101,35 @@ def run_lesson(
     device: str,
     on_block: Callable[[Fence, BlockResult], None],
     on_start: Callable[[Fence], None] = lambda fence: None,
+    isolated: bool = False,
+    only: int | None = None,
 ) -> dict[int, ClaimResult]:
-    """Run every Python block; report each through ``on_block``; return claim verdicts."""
+    """Run every Python block; report each through ``on_block``; return claim verdicts.
+
+    Reader order shares one namespace; ``isolated`` gives each block a fresh one holding only
+    what its snippet brings (the earlier statements it needs); ``only`` runs one block alone.
+    """
     probe = Probe(claims, lesson.path)
-    namespace: dict[str, object] = {"__name__": "__main__", "__builtins__": builtins, PROBE: probe}
+    namespace = _namespace(probe)
+    deps = dependency_map(lesson) if isolated or only is not None else {}
     defined_by_failed: dict[str, int] = {}
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="harness-") as workdir:
         os.chdir(workdir)
         try:
             for fence in lesson.python_fences:
+                if only is not None and fence.line != only:
+                    continue
                 on_start(fence)
-                result = _run_block(lesson, fence, claims, device, namespace, probe)
                 tree = parse_block(fence)
-                if result.error is not None:
+                prelude: list[ast.stmt] = []
+                if deps:
+                    namespace = _namespace(probe)
+                    prelude = [copy.deepcopy(s.node) for s in deps[fence.line].statements]
+                result = _run_block(lesson, fence, claims, device, namespace, probe, prelude)
+                if result.error is not None and deps:
+                    _explain_isolated(result.error, lesson, fence)
+                if result.error is not None and not deps:
                     if result.error.type == "NameError":
                         _explain_name_error(result.error, defined_by_failed)
                     if tree is not None:
@@ -122,6 +139,29 @@ def run_lesson(
         finally:
             os.chdir(cwd)
     return probe.tallies
+
+
+def _namespace(probe: Probe) -> dict[str, object]:
+    return {"__name__": "__main__", "__builtins__": builtins, PROBE: probe}
+
+
+def _explain_isolated(error: ErrorInfo, lesson: Lesson, fence: Fence) -> None:
+    """A block that fails alone for a name an earlier block defines depends on it silently."""
+    name = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
+    if error.type != "NameError" or not name:
+        return
+    for earlier in reversed(lesson.python_fences):
+        tree = parse_block(earlier) if earlier.line < fence.line else None
+        if tree is not None and name in defined_names(tree):
+            error.message += (
+                f" (run alone, the block silently depends on the block at line {earlier.line},"
+                f" which defines {name})"
+            )
+            return
+    error.message += (
+        f" (run alone; no earlier block defines {name} where the dependency map can see it:"
+        " compare with reader order)"
+    )
 
 
 def _explain_name_error(error: ErrorInfo, defined_by_failed: dict[str, int]) -> None:
@@ -157,13 +197,14 @@ def _run_block(
     device: str,
     namespace: dict[str, object],
     probe: Probe,
+    prelude: Sequence[ast.stmt] = (),
 ) -> BlockResult:
     tree = parse_block(fence)
     if tree is None:
         return BlockResult("failed", 0.0, "", _syntax_error(fence, lesson.path))
     probe.block_names = defined_names(tree)
-    own = [claim for claim in claims if claim.block == fence.line]
-    code = compile_block(tree, own, lesson.path)
+    tree.body[:0] = prelude  # a snippet: the earlier statements the block needs, first
+    code = compile_block(tree, claims, lesson.path)
     namespace[BINDINGS] = {}
     out = _Capped()
     _seed()

@@ -32,6 +32,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--devices", default="cpu", help="devices to run lessons on, comma-separated (default: cpu)"
     )
     group.addoption("--harness-json", metavar="FILE", help="write the JSON results here")
+    group.addoption(
+        "--isolated",
+        action="store_true",
+        help="run each block alone from its snippet: independent items (default: reader order)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,6 +89,8 @@ class BlockItem(pytest.Item):
         self.device = device
 
     def _result(self) -> LessonResult:
+        if self.config.getoption("isolated"):
+            return check_lesson(self.lesson, [self.device], only=self.fence.line)
         runs = self.config.stash[_RUNS]
         key = (self.lesson.path, self.device)
         if key not in runs:
@@ -94,13 +101,19 @@ class BlockItem(pytest.Item):
         result = self._result()
         payload = result.to_json()
         payload["blocks"] = [b for b in payload["blocks"] if b["line"] == self.fence.line]
-        payload["claims"] = [c for c in payload["claims"] if c["block"] == self.fence.line]
+        payload["claims"] = [
+            c
+            for c in payload["claims"]
+            if c["block"] == self.fence.line or (result.mode == "isolated" and c["results"])
+        ]
         self.user_properties.append((PROPERTY, json.dumps(payload)))
         block = result.blocks[self.fence.line][self.device]
         if block.status in ("not-run", "skipped"):
             pytest.skip(block.reason or block.status)
         if block.status == "failed":
             own = range(self.fence.line, self.fence.end_line + 1)
+            if result.mode == "isolated":  # what this block's own run saw, wherever it is
+                own = range(0, self.fence.end_line + 1)
             lines = [f for f in result.failures() if _line_of(f) in own] or [
                 f"{self.lesson.path}:{self.fence.line}: [{self.device}] {block.reason}"
             ]

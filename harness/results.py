@@ -15,6 +15,7 @@ from importlib import metadata
 from typing import Any
 
 from harness.claims import Claim
+from harness.depends import Need
 from harness.lesson import Fence, Lesson
 
 SCHEMA = 1
@@ -76,6 +77,19 @@ class LessonResult:
     devices: list[str]
     blocks: dict[int, dict[str, BlockResult]] = field(default_factory=dict)
     verdicts: dict[int, dict[str, ClaimResult]] = field(default_factory=dict)
+    needs: dict[int, tuple[Need, ...]] = field(default_factory=dict)
+    mode: str = "reader"
+
+    def borrowing(self) -> list[str]:
+        """Portability notes: ``path.md:LINE: uses nn from line 609, ...`` per block."""
+        notes = []
+        for line, needs in sorted(self.needs.items()):
+            if needs:
+                names = ", ".join(f"{need.name} from line {need.line}" for need in needs)
+                notes.append(
+                    f"{self.lesson.path}:{line}: uses {names}; the block does not run alone"
+                )
+        return notes
 
     def block_status(self, fence: Fence, device: str) -> str:
         result = self.blocks.get(fence.line, {}).get(device)
@@ -120,6 +134,11 @@ class LessonResult:
                     "end_line": fence.end_line,
                     "language": fence.language,
                     "info": fence.info,
+                    "needs": [
+                        {"name": need.name, "line": need.line}
+                        for need in self.needs.get(fence.line, ())
+                    ],
+                    "mode": self.mode,
                     "results": {
                         device: asdict(result)
                         for device, result in self.blocks.get(fence.line, {}).items()
@@ -160,6 +179,17 @@ def environment(devices: Sequence[str]) -> JSON:
     }
 
 
+def _fold(old: JSON | None, new: JSON) -> JSON:
+    """Two verdicts of one claim on one device (checked in two runs) as one."""
+    if old is None:
+        return new
+    merged = ClaimResult(**old)
+    if new["checks"] or new["verdict"] != "not-run":
+        merged.add(new["verdict"], new["expected"], new["actual"], new["message"])
+        merged.checks = old["checks"] + new["checks"]
+    return asdict(merged)
+
+
 def merge_lessons(parts: Iterable[JSON]) -> list[JSON]:
     """Merge partial lesson results (some blocks, some devices each) by lesson path.
 
@@ -172,7 +202,11 @@ def merge_lessons(parts: Iterable[JSON]) -> list[JSON]:
         for key in ("blocks", "claims"):
             by_line = {item["line"]: item for item in lesson[key]}
             for item in part[key]:
-                if item["line"] in by_line:
+                if item["line"] in by_line and key == "claims":
+                    results = by_line[item["line"]]["results"]
+                    for device, verdict in item["results"].items():
+                        results[device] = _fold(results.get(device), verdict)
+                elif item["line"] in by_line:
                     by_line[item["line"]]["results"].update(item["results"])
                 else:
                     by_line[item["line"]] = {**item, "results": dict(item["results"])}

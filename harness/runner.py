@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from harness.claims import find_claims
+from harness.depends import dependency_map
 from harness.lesson import Lesson
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
 
@@ -21,18 +22,28 @@ Progress = Callable[[Lesson, str, int], None]
 
 
 def check_lesson(
-    lesson: Lesson, devices: Sequence[str], progress: Progress | None = None
+    lesson: Lesson,
+    devices: Sequence[str],
+    progress: Progress | None = None,
+    isolated: bool = False,
+    only: int | None = None,
 ) -> LessonResult:
-    """Run ``lesson`` on every device and gather block results and claim verdicts."""
-    result = LessonResult(lesson, find_claims(lesson), list(devices))
+    """Run ``lesson`` on every device and gather block results and claim verdicts.
+
+    ``isolated``: each block runs alone from its snippet; ``only``: just that block (isolated).
+    """
+    needs = {line: deps.needs for line, deps in dependency_map(lesson).items()}
+    mode = "isolated" if isolated or only is not None else "reader"
+    result = LessonResult(lesson, find_claims(lesson), list(devices), needs=needs, mode=mode)
     for fence in lesson.fences:
         if not fence.is_python:
             kind = f"a {fence.language} fence" if fence.language else "a fence with no language"
             reason = f"{kind}: only Python blocks are run"
             result.blocks[fence.line] = {d: BlockResult("not-run", reason=reason) for d in devices}
-    for device in devices:
-        _run_on(result, device, progress)
-        _settle(result, device)
+    python = {fence.line for fence in lesson.python_fences}
+    for device in devices if only is None or only in python else ():
+        _run_on(result, device, progress, only)
+        _settle(result, device, only)
     return result
 
 
@@ -49,10 +60,18 @@ def worker_environment() -> dict[str, str]:
     return env
 
 
-def _run_on(result: LessonResult, device: str, progress: Progress | None) -> None:
+def _run_on(result: LessonResult, device: str, progress: Progress | None, only: int | None) -> None:
     lesson = result.lesson
     read_fd, write_fd = os.pipe()
-    request = json.dumps({"path": lesson.path, "source": lesson.source, "device": device})
+    request = json.dumps(
+        {
+            "path": lesson.path,
+            "source": lesson.source,
+            "device": device,
+            "isolated": result.mode == "isolated",
+            "only": only,
+        }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "harness.worker", str(write_fd)],
         env=worker_environment(),
@@ -86,18 +105,23 @@ def _run_on(result: LessonResult, device: str, progress: Progress | None) -> Non
     stderr = process.stderr.read() if process.stderr else ""
     code = process.wait()
     if running is not None or code != 0:
-        _crashed(result, device, running, code, stderr)
+        _crashed(result, device, running, code, stderr, only)
 
 
 def _crashed(
-    result: LessonResult, device: str, running: int | None, code: int, stderr: str
+    result: LessonResult,
+    device: str,
+    running: int | None,
+    code: int,
+    stderr: str,
+    only: int | None,
 ) -> None:
     """The worker died: blame the block it was running; the blocks after it did not run."""
     how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
     last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
     detail = f": {last[0]}" if last else ""
     for fence in result.lesson.python_fences:
-        if device in result.blocks.get(fence.line, {}):
+        if device in result.blocks.get(fence.line, {}) or only not in (None, fence.line):
             continue
         if fence.line == running or running is None:
             error = ErrorInfo(
@@ -110,9 +134,17 @@ def _crashed(
         result.blocks.setdefault(fence.line, {})[device] = block
 
 
-def _settle(result: LessonResult, device: str) -> None:
+def _settle(result: LessonResult, device: str, only: int | None) -> None:
     """Verdicts for claims never checked, and blocks failed by their own failed claims."""
+    if only is not None:  # one block alone: a failed claim fails the block that ran it
+        block = result.blocks.get(only, {}).get(device)
+        for line, per_device in result.verdicts.items():
+            verdict = per_device.get(device)
+            if verdict and verdict.verdict == "failed" and block and block.status == "passed":
+                block.status, block.reason = "failed", f"claim at line {line} failed"
     for claim in result.claims:
+        if only is not None and claim.block != only:
+            continue  # another block's claim: its own run settles it
         per_device = result.verdicts.setdefault(claim.line, {})
         verdict = per_device.get(device)
         if verdict is None:

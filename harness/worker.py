@@ -37,7 +37,15 @@ def main(argv: list[str]) -> int:
     def on_start(fence: Fence) -> None:
         send({"start": fence.line})
 
-    tallies = run_lesson(lesson, claims, request["device"], on_block, on_start)
+    tallies = run_lesson(
+        lesson,
+        claims,
+        request["device"],
+        on_block,
+        on_start,
+        isolated=bool(request.get("isolated")),
+        only=request.get("only"),
+    )
     send({"claims": {str(line): asdict(tally) for line, tally in tallies.items()}})
     events.close()
     return 0

@@ -101,6 +101,31 @@ def test_one_broken_lesson_does_not_stop_the_others(tmp_path: Path) -> None:
     assert document["problems"] == [f"{tmp_path}/bad.md:1: is not UTF-8 (byte 0)"]
 
 
+def test_isolated_mode_and_portability_lint(tmp_path: Path) -> None:
+    done = run("check", "lessons/dl.md", "--isolated", "--json", str(tmp_path / "r.json"))
+    assert done.returncode == EXIT_OK, done.stdout
+    assert "lessons/dl.md:703: [info] uses nn from line 609, torch from line 681" in done.stdout
+    (lesson,) = json.loads((tmp_path / "r.json").read_text())["lessons"]
+    needs = {b["line"]: b["needs"] for b in lesson["blocks"] if b["needs"]}
+    assert sorted(needs) == [92, 158, 343, 393, 461, 509, 566, 680, 703]
+    assert needs[158] == [{"name": "MLP", "line": 93}]
+    strict = run("check", "lessons/dl.md", "--standalone")
+    assert strict.returncode == EXIT_FAILED
+    assert "lessons/dl.md:158: uses MLP from line 93" in strict.stdout
+
+
+def test_a_hidden_dependency_is_named_when_a_block_runs_alone(tmp_path: Path) -> None:
+    lesson = tmp_path / "hidden.md"
+    lesson.write_text(
+        "```python\nglobals()['answer'] = 42\ndefined = True\n```\n\n"
+        "```python\nprint(answer)\n```\n"
+    )
+    assert run("check", str(lesson)).returncode == EXIT_OK
+    done = run("check", str(lesson), "--isolated")
+    assert done.returncode == EXIT_FAILED
+    assert f"{lesson}:7: [cpu] NameError: name 'answer' is not defined (run alone" in done.stdout
+
+
 def test_default_path_is_lessons_folder() -> None:
     assert LESSON.parent.name == "lessons"
     done = run("check", "--json", "/dev/null")

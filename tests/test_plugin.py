@@ -46,6 +46,17 @@ def test_serial_and_xdist_give_the_same_verdicts(tmp_path: Path) -> None:
     assert len(one["claims"]) == 37  # type: ignore[arg-type]
 
 
+def test_isolated_items_give_the_reader_order_claim_verdicts(tmp_path: Path) -> None:
+    reader = pytest_run("lessons/", "-q", "--harness-json", str(tmp_path / "reader.json"))
+    isolated = pytest_run(
+        "lessons/", "-q", "-n", "2", "--isolated", "--harness-json", str(tmp_path / "iso.json")
+    )
+    assert "17 passed, 1 skipped" in isolated.stdout, isolated.stdout
+    assert reader.returncode == 0
+    one, two = verdicts(tmp_path / "reader.json"), verdicts(tmp_path / "iso.json")
+    assert one["claims"] == two["claims"]
+
+
 def test_failure_message_starts_at_the_lesson_line(tmp_path: Path) -> None:
     lesson = tmp_path / "dl.md"
     lesson.write_text(mutate(443, "[batch, seq_len]", "[seq_len, batch]"))

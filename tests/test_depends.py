@@ -1,0 +1,65 @@
+"""The dependency map agrees with running each block alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from harness.depends import dependency_map
+from harness.lesson import read_lesson
+from tests.conftest import LESSON
+
+ALONE = """
+import contextlib, io, json, sys
+from harness.lesson import read_lesson
+failures = {}
+for fence in read_lesson(sys.argv[1]).python_fences:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(fence.code, "block", "exec"), {"__name__": "__main__"})
+    except NameError as error:
+        failures[fence.line] = error.name
+print(json.dumps(failures))
+"""
+
+
+def test_blocks_that_fail_alone_are_exactly_those_that_borrow() -> None:
+    deps = dependency_map(read_lesson(LESSON))
+    borrowing = {line: [n.name for n in d.needs] for line, d in deps.items() if d.needs}
+    assert sorted(borrowing) == [92, 158, 343, 393, 461, 509, 566, 680, 703]
+    done = subprocess.run(
+        [sys.executable, "-c", ALONE, str(LESSON)], capture_output=True, text=True, check=True
+    )
+    alone = {int(line): name for line, name in json.loads(done.stdout).items()}
+    assert sorted(alone) == sorted(borrowing)
+    for line, name in alone.items():  # the first missing name is one the map lists
+        assert name in borrowing[line], (line, name)
+
+
+def test_needs_name_the_defining_lines() -> None:
+    deps = dependency_map(read_lesson(LESSON))
+    assert [(n.name, n.line) for n in deps[703].needs] == [("nn", 609), ("torch", 681)]
+    assert [(n.name, n.line) for n in deps[158].needs] == [("MLP", 93)]
+    assert ("ScaledDotProductAttention", 462) in [(n.name, n.line) for n in deps[509].needs]
+    assert ("Attention", 431) in [(n.name, n.line) for n in deps[566].needs]
+    # what the needed definitions need comes along: Attention uses F (line 429)
+    assert 429 in [s.line for s in deps[566].statements]
+
+
+def test_no_training_loop_it_does_not_need() -> None:
+    deps = dependency_map(read_lesson(LESSON))
+    assert deps[607].statements == ()
+    assert all(s.block != 158 for d in deps.values() for s in d.statements)
+
+
+def test_changes_to_a_needed_object_come_along() -> None:
+    from harness.lesson import parse_lesson
+
+    source = (
+        "```python\nimport torch\nconv = torch.nn.Conv2d(1, 1, 3)\n"
+        "conv.weight.data = torch.ones(1, 1, 3, 3)\nother = 1\nconv.eval()\n```\n\n"
+        "```python\nprint(conv(torch.ones(1, 1, 3, 3)))\n```\n"
+    )
+    deps = dependency_map(parse_lesson(source, "t.md"))
+    assert [s.line for s in deps[9].statements] == [2, 3, 4, 6]
