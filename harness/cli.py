@@ -65,7 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run lessons and check their claims")
     check.add_argument("paths", nargs="*", default=[DEFAULT_PATH], metavar="PATH")
     check.add_argument(
-        "--devices", type=parse_devices, default=["cpu"], help="comma-separated (default: cpu)"
+        "--devices",
+        type=parse_devices,
+        default=["all"],
+        help="comma-separated (cpu,cuda,mps,xpu,meta) or all (default: all available)",
     )
     check.add_argument("--json", type=Path, metavar="FILE", help="write JSON results here")
     check.add_argument(
@@ -113,11 +116,14 @@ def check(args: argparse.Namespace) -> int:
     for result in results:
         for line in result.failures():
             print(line)
+        for line in result.lint():
+            print(line)
         for line in result.borrowing():
             borrowed = True
             print(line if args.standalone else line.replace(": uses ", ": [info] uses ", 1))
     if args.json:
-        document = results_json([r.to_json() for r in results], args.devices, problems)
+        ran = sorted({d for r in results for d in r.devices}, key=lambda d: (d != "cpu", d))
+        document = results_json([r.to_json() for r in results], ran, problems)
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     if results:

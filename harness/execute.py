@@ -22,6 +22,7 @@ from types import TracebackType
 
 from harness.claims import Claim, parse_block
 from harness.depends import dependency_map
+from harness.devices import Census, mechanism_limit, synchronize
 from harness.instrument import BINDINGS, PROBE, compile_block
 from harness.lesson import Fence, Lesson
 from harness.probe import Probe
@@ -84,15 +85,18 @@ def _error(error: BaseException, filename: str) -> ErrorInfo:
 
 
 @contextlib.contextmanager
-def _device_default(device: str) -> Iterator[None]:
-    """Make factory functions in plain lesson code create their tensors on ``device``."""
-    if device == "cpu":
-        yield
-        return
+def _on_device(device: str, census: Census) -> Iterator[None]:
+    """Plain lesson code creates its tensors on ``device`` (see ``devices``), counted."""
     import torch
 
-    with torch.device(device):
-        yield
+    previous = torch.get_default_device()
+    torch.set_default_device(None if device == "cpu" else device)
+    try:
+        with census:
+            yield
+    finally:
+        torch.set_default_device(previous)
+        synchronize(device)
 
 
 def run_lesson(
@@ -208,17 +212,32 @@ def _run_block(
     namespace[BINDINGS] = {}
     out = _Capped()
     _seed()
+    census = Census(device, lesson.path)
     start = time.perf_counter()
     try:
         with (
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(out),
-            _device_default(device),
+            _on_device(device, census),
         ):
             exec(code, namespace)
     except KeyboardInterrupt:
         raise
-    except BaseException as error:
+    except BaseException as error:  # the lesson may raise anything, even SystemExit
         seconds = time.perf_counter() - start
-        return BlockResult("failed", seconds, out.getvalue(), _error(error, lesson.path))
-    return BlockResult("passed", time.perf_counter() - start, out.getvalue())
+        info = _error(error, lesson.path)
+        limit = mechanism_limit(info.message) if device != "cpu" else None
+        if limit is not None:
+            reason = f"the harness's default-device mechanism, not the lesson: {limit}"
+            return BlockResult("unsupported", seconds, out.getvalue(), info, reason)
+        return _with_census(BlockResult("failed", seconds, out.getvalue(), info), census)
+    return _with_census(BlockResult("passed", time.perf_counter() - start, out.getvalue()), census)
+
+
+def _with_census(result: BlockResult, census: Census) -> BlockResult:
+    result.census = census.shares()
+    elsewhere = 1.0 - result.census.get(census.expected, 0.0)
+    if result.census and (elsewhere > 0.5 or census.moved_at is not None):
+        result.flags.append("ran-elsewhere")
+        result.moved_at = census.moved_at
+    return result

@@ -29,7 +29,9 @@ _RUNS = pytest.StashKey[dict[tuple[str, str], LessonResult]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "lesson checks")
     group.addoption(
-        "--devices", default="cpu", help="devices to run lessons on, comma-separated (default: cpu)"
+        "--devices",
+        default="all",
+        help="devices to run lessons on, comma-separated, or all (default: all available)",
     )
     group.addoption("--harness-json", metavar="FILE", help="write the JSON results here")
     group.addoption(
@@ -69,12 +71,21 @@ class LessonFile(pytest.File):
             raise self.CollectError(str(error)) from None
         shown = _shown(self.path, self.config)
         lesson = Lesson(shown, lesson.id, lesson.title, lesson.source, lesson.fences)
-        for device in parse_devices(self.config.getoption("devices")):
+        for device in _devices(self.config):
             for fence in lesson.fences:
                 name = f"L{fence.line}[{device}]"
                 yield BlockItem.from_parent(
                     self, name=name, lesson=lesson, fence=fence, device=device
                 )
+
+
+def _devices(config: pytest.Config) -> list[str]:
+    requested = parse_devices(config.getoption("devices"))
+    if "all" not in requested:
+        return requested
+    from harness.devices import available  # imports torch: only when asked for all
+
+    return list(dict.fromkeys([*available(), *(d for d in requested if d != "all")]))
 
 
 class LessonFailure(Exception):
@@ -154,7 +165,7 @@ class ResultsWriter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         target = self.config.getoption("harness_json")
         if target and self.parts:
-            devices = parse_devices(self.config.getoption("devices"))
+            devices = _devices(self.config)
             document = results_json(merge_lessons(self.parts), devices, [])
             path = Path(target)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from typing import Any
 from harness.claims import Claim
 from harness.depends import Need
 from harness.lesson import Fence, Lesson
+from harness.lint import Note
 
 SCHEMA = 1
 STDOUT_LIMIT = 64_000
@@ -41,9 +42,21 @@ class BlockResult:
     stdout: str = ""
     error: ErrorInfo | None = None
     reason: str = ""
+    census: dict[str, float] = field(default_factory=dict)  # share of torch ops per device
+    flags: list[str] = field(default_factory=list)  # "ran-elsewhere"
+    moved_at: int | None = None  # the lesson line that moved work off the device
+
+    @staticmethod
+    def from_json(data: JSON) -> BlockResult:
+        return _block_from_json(data)
 
 
 _RANK = {"not-run": 0, "passed": 1, "unchecked": 2, "failed": 3}
+
+
+def _block_from_json(data: JSON) -> BlockResult:
+    error = ErrorInfo(**data["error"]) if data.get("error") else None
+    return BlockResult(**{**data, "error": error})
 
 
 @dataclass
@@ -79,6 +92,7 @@ class LessonResult:
     verdicts: dict[int, dict[str, ClaimResult]] = field(default_factory=dict)
     needs: dict[int, tuple[Need, ...]] = field(default_factory=dict)
     mode: str = "reader"
+    notes: list[Note] = field(default_factory=list)
 
     def borrowing(self) -> list[str]:
         """Portability notes: ``path.md:LINE: uses nn from line 609, ...`` per block."""
@@ -90,6 +104,9 @@ class LessonResult:
                     f"{self.lesson.path}:{line}: uses {names}; the block does not run alone"
                 )
         return notes
+
+    def lint(self) -> list[str]:
+        return [f"{self.lesson.path}:{n.line}: [info] {n.kind}: {n.message}" for n in self.notes]
 
     def block_status(self, fence: Fence, device: str) -> str:
         result = self.blocks.get(fence.line, {}).get(device)
@@ -105,6 +122,18 @@ class LessonResult:
                     line = result.error.line or fence.line
                     text = f"{result.error.type}: {result.error.message}"
                     found.append((line, f"{path}:{line}: [{device}] {text}"))
+        for fence in self.lesson.fences:
+            for device, result in self.blocks.get(fence.line, {}).items():
+                if "ran-elsewhere" in result.flags:
+                    line = result.moved_at or fence.line
+                    shares = ", ".join(f"{d} {s:.0%}" for d, s in result.census.items())
+                    found.append(
+                        (
+                            line,
+                            f"{path}:{line}: [{device}] ran-elsewhere: the block at line "
+                            f"{fence.line} ran its torch operations on {shares}",
+                        )
+                    )
         for claim in self.claims:
             for device, verdict in self.verdicts.get(claim.line, {}).items():
                 if verdict.verdict == "failed":
@@ -128,6 +157,7 @@ class LessonResult:
             "path": lesson.path,
             "id": lesson.id,
             "title": lesson.title,
+            "notes": [asdict(note) for note in self.notes],
             "blocks": [
                 {
                     "line": fence.line,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from harness.claims import find_claims
 from harness.depends import dependency_map
 from harness.lesson import Lesson
+from harness.lint import device_fragile
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
 
 Progress = Callable[[Lesson, str, int], None]
@@ -34,15 +35,25 @@ def check_lesson(
     """
     needs = {line: deps.needs for line, deps in dependency_map(lesson).items()}
     mode = "isolated" if isolated or only is not None else "reader"
-    result = LessonResult(lesson, find_claims(lesson), list(devices), needs=needs, mode=mode)
-    for fence in lesson.fences:
-        if not fence.is_python:
-            kind = f"a {fence.language} fence" if fence.language else "a fence with no language"
-            reason = f"{kind}: only Python blocks are run"
-            result.blocks[fence.line] = {d: BlockResult("not-run", reason=reason) for d in devices}
+    result = LessonResult(lesson, find_claims(lesson), [], needs=needs, mode=mode)
+    result.notes = device_fragile(lesson)
+    every = "all" in devices
+    queue = ["cpu", *[d for d in devices if d not in ("all", "cpu")]] if every else list(devices)
     python = {fence.line for fence in lesson.python_fences}
-    for device in devices if only is None or only in python else ():
-        _run_on(result, device, progress, only)
+    for device in queue:  # grows when "all" learns what is available
+        result.devices.append(device)
+        for fence in lesson.fences:
+            if not fence.is_python:
+                kind = f"a {fence.language} fence" if fence.language else "a fence, no language"
+                reason = f"{kind}: only Python blocks are run"
+                result.blocks.setdefault(fence.line, {})[device] = BlockResult(
+                    "not-run", reason=reason
+                )
+        if only is not None and only not in python:
+            continue
+        available = _run_on(result, device, progress, only)
+        if every:
+            queue += [d for d in available if d not in queue]
         _settle(result, device, only)
     return result
 
@@ -60,7 +71,10 @@ def worker_environment() -> dict[str, str]:
     return env
 
 
-def _run_on(result: LessonResult, device: str, progress: Progress | None, only: int | None) -> None:
+def _run_on(
+    result: LessonResult, device: str, progress: Progress | None, only: int | None
+) -> list[str]:
+    """Run one worker; returns the devices it found available."""
     lesson = result.lesson
     read_fd, write_fd = os.pipe()
     request = json.dumps(
@@ -86,17 +100,21 @@ def _run_on(result: LessonResult, device: str, progress: Progress | None, only: 
     process.stdin.write(request)
     process.stdin.close()
     running: int | None = None
+    available: list[str] = []
+    unavailable = ""
     with os.fdopen(read_fd, encoding="utf-8") as events:
         for raw in events:
             event = json.loads(raw)
-            if "start" in event:
+            if "available" in event:
+                available = event["available"]
+            elif "unavailable" in event:
+                unavailable = event["unavailable"]
+            elif "start" in event:
                 running = event["start"]
                 if progress is not None and running is not None:
                     progress(lesson, device, running)
             elif "block" in event:
-                data = event["result"]
-                error = ErrorInfo(**data["error"]) if data["error"] else None
-                block = BlockResult(**{**data, "error": error})
+                block = BlockResult.from_json(event["result"])
                 result.blocks.setdefault(event["block"], {})[device] = block
                 running = None
             elif "claims" in event:
@@ -104,8 +122,16 @@ def _run_on(result: LessonResult, device: str, progress: Progress | None, only: 
                     result.verdicts.setdefault(int(line), {})[device] = ClaimResult(**tally)
     stderr = process.stderr.read() if process.stderr else ""
     code = process.wait()
-    if running is not None or code != 0:
+    if unavailable:
+        for fence in lesson.python_fences:
+            skipped = BlockResult("skipped", reason=unavailable)
+            result.blocks.setdefault(fence.line, {})[device] = skipped
+        for claim in result.claims:
+            verdict = ClaimResult("not-run", message=unavailable)
+            result.verdicts.setdefault(claim.line, {})[device] = verdict
+    elif running is not None or code != 0:
         _crashed(result, device, running, code, stderr, only)
+    return available
 
 
 def _crashed(

@@ -14,6 +14,7 @@ import sys
 from dataclasses import asdict
 from typing import IO
 
+from harness import devices
 from harness.claims import find_claims
 from harness.execute import run_lesson
 from harness.lesson import Fence, parse_lesson
@@ -28,6 +29,11 @@ def main(argv: list[str]) -> int:
         events.flush()
 
     request = json.loads(sys.stdin.read())
+    send({"available": devices.available()})
+    reason = devices.unavailable_reason(request["device"])
+    if reason is not None:
+        send({"unavailable": reason})
+        return 0
     lesson = parse_lesson(request["source"], request["path"])
     claims = find_claims(lesson)
 

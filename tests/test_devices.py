@@ -1,0 +1,67 @@
+"""Devices: absent ones are skipped with a reason; the census sees where work ran."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.devices import available, mechanism_limit, unavailable_reason
+from harness.lesson import read_lesson
+from harness.lint import device_fragile
+from harness.runner import check_lesson
+from tests.conftest import LESSON, SAMPLES
+from tests.test_cli import run
+
+
+def test_cpu_is_always_available() -> None:
+    assert available()[0] == "cpu"
+    assert unavailable_reason("cpu") is None
+    assert "not a torch device type" in (unavailable_reason("tpu") or "")
+
+
+def test_an_absent_device_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    if "cuda" in available():  # pragma: no cover - a GPU machine
+        return
+    done = run(
+        "check", "lessons/dl.md", "--devices", "cpu,cuda", "--json", str(tmp_path / "r.json")
+    )
+    assert done.returncode == 0, done.stdout
+    assert "17 passed, 0 failed, 17 skipped" in done.stdout
+    (lesson,) = json.loads((tmp_path / "r.json").read_text())["lessons"]
+    block = next(b for b in lesson["blocks"] if b["line"] == 158)
+    assert block["results"]["cpu"]["status"] == "passed"
+    assert block["results"]["cuda"]["status"] == "skipped"
+    assert "cuda is not available on this machine" in block["results"]["cuda"]["reason"]
+    claim = next(c for c in lesson["claims"] if c["line"] == 111)
+    assert claim["results"]["cuda"]["verdict"] == "not-run"
+
+
+def test_census_on_cpu_is_all_cpu_for_the_lesson() -> None:
+    result = check_lesson(read_lesson(LESSON), ["cpu"])
+    assert result.blocks[607]["cpu"].census == {"cpu": 1.0}
+    for fence in result.lesson.python_fences:
+        block = result.blocks[fence.line]["cpu"]
+        assert block.census in ({"cpu": 1.0}, {}), (fence.line, block.census)  # {}: no ops
+        assert block.flags == []
+
+
+def test_work_moved_to_another_device_is_flagged_at_the_line_that_moved_it() -> None:
+    result = check_lesson(read_lesson(SAMPLES / "moves_to_meta.md"), ["cpu"])
+    moved = result.blocks[6]["cpu"]
+    assert moved.flags == ["ran-elsewhere"]
+    assert moved.moved_at == 10
+    assert moved.census["meta"] > 0.5
+    assert result.blocks[15]["cpu"].flags == []
+    (line,) = [f for f in result.failures() if "ran-elsewhere" in f]
+    assert line.startswith(f"{SAMPLES / 'moves_to_meta.md'}:10: [cpu] ran-elsewhere")
+
+
+def test_device_fragile_forward_is_reported_at_line_319() -> None:
+    notes = device_fragile(read_lesson(LESSON))
+    assert [(n.line, n.kind) for n in notes] == [(319, "device-fragile")]
+
+
+def test_the_dataloader_generator_error_is_the_mechanisms_limit() -> None:
+    message = "Expected a 'cuda' device type for generator but found 'cpu'"
+    assert "118084" in (mechanism_limit(message) or "")
+    assert mechanism_limit("mat1 and mat2 shapes cannot be multiplied") is None
