@@ -137,7 +137,7 @@ class LoopRun:
             if tensor.numel() == 1:
                 captured.losses.append(float(tensor.detach()))
             want_batch[0] = True
-            original(tensor, *args, **kwargs)
+            original(tensor, *args, **kwargs)  # type: ignore[no-untyped-call]
 
         def on_step(optimizer: Any, args: Any, kwargs: Any) -> None:
             captured.steps += 1
