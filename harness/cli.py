@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import snippets
 from harness.lesson import Lesson, LessonError, read_lesson
 from harness.results import LessonResult, results_json
-from harness.runner import check_lesson
+from harness.runner import TIME_LIMIT, check_lesson
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 DEFAULT_PATH = "lessons"
@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", type=Path, metavar="FILE", help="write JSON results here")
     check.add_argument(
+        "--time-limit",
+        type=float,
+        default=TIME_LIMIT,
+        metavar="SECONDS",
+        help=f"per block; a block past it fails and ends its lesson run (default {TIME_LIMIT:g})",
+    )
+    check.add_argument(
         "--isolated",
         action="store_true",
         help="run each block alone from its snippet, in a fresh namespace (default: reader order)",
@@ -111,7 +118,10 @@ def check(args: argparse.Namespace) -> int:
     lessons, problems = find_lessons(args.paths)
     for problem in problems:
         print(problem, file=sys.stderr)
-    results = [check_lesson(lesson, args.devices, isolated=args.isolated) for lesson in lessons]
+    results = [
+        check_lesson(lesson, args.devices, isolated=args.isolated, time_limit=args.time_limit)
+        for lesson in lessons
+    ]
     borrowed = False
     for result in results:
         for line in result.failures():

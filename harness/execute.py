@@ -103,7 +103,7 @@ def run_lesson(
     lesson: Lesson,
     claims: Sequence[Claim],
     device: str,
-    on_block: Callable[[Fence, BlockResult], None],
+    on_block: Callable[[Fence, BlockResult, dict[int, ClaimResult]], None],
     on_start: Callable[[Fence], None] = lambda fence: None,
     isolated: bool = False,
     only: int | None = None,
@@ -139,7 +139,7 @@ def run_lesson(
                     if tree is not None:
                         for name in defined_names(tree):
                             defined_by_failed.setdefault(name, fence.line)
-                on_block(fence, result)
+                on_block(fence, result, probe.tallies)
         finally:
             os.chdir(cwd)
     return probe.tallies

@@ -59,6 +59,11 @@ def _block_from_json(data: JSON) -> BlockResult:
     return BlockResult(**{**data, "error": error})
 
 
+def _union(first: str, second: str) -> str:
+    seen = {part for text in (first, second) for part in text.split(" | ") if part}
+    return " | ".join(sorted(seen))
+
+
 @dataclass
 class ClaimResult:
     """One claim on one device. verdict: passed, failed, unchecked or not-run."""
@@ -70,9 +75,16 @@ class ClaimResult:
     checks: int = 0
 
     def add(self, verdict: str, expected: str, actual: str, message: str) -> None:
-        """Fold in one more check: failed beats unchecked beats passed; the first failure stays."""
+        """Fold in one more check: failed beats unchecked beats passed; the first failure stays.
+
+        Passing checks of a claim in a function called with different shapes keep every
+        shape seen, sorted (``[32, 30, 64] | [8, 20, 64]``): the same whatever the order.
+        """
         self.checks += 1
-        if _RANK[verdict] > _RANK[self.verdict] or verdict == self.verdict == "passed":
+        if verdict == self.verdict == "passed":
+            self.expected = _union(self.expected, expected)
+            self.actual = _union(self.actual, actual)
+        elif _RANK[verdict] > _RANK[self.verdict]:
             self.verdict, self.expected, self.actual, self.message = (
                 verdict,
                 expected,

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO
 
 from harness.claims import find_claims
 from harness.depends import dependency_map
@@ -20,6 +23,7 @@ from harness.lint import device_fragile
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
 
 Progress = Callable[[Lesson, str, int], None]
+TIME_LIMIT = 300.0  # seconds per block (worker start included): the lesson's own loop is ~3 s
 
 
 def check_lesson(
@@ -28,6 +32,7 @@ def check_lesson(
     progress: Progress | None = None,
     isolated: bool = False,
     only: int | None = None,
+    time_limit: float = TIME_LIMIT,
 ) -> LessonResult:
     """Run ``lesson`` on every device and gather block results and claim verdicts.
 
@@ -51,7 +56,7 @@ def check_lesson(
                 )
         if only is not None and only not in python:
             continue
-        available = _run_on(result, device, progress, only)
+        available = _run_on(result, device, progress, only, time_limit)
         if every:
             queue += [d for d in available if d not in queue]
         _settle(result, device, only)
@@ -72,10 +77,16 @@ def worker_environment() -> dict[str, str]:
 
 
 def _run_on(
-    result: LessonResult, device: str, progress: Progress | None, only: int | None
+    result: LessonResult,
+    device: str,
+    progress: Progress | None,
+    only: int | None,
+    time_limit: float,
 ) -> list[str]:
     """Run one worker; returns the devices it found available."""
     lesson = result.lesson
+    # a file, not a pipe: a chatty lesson cannot block on it; closed once the worker ends
+    errors = tempfile.TemporaryFile()  # noqa: SIM115
     read_fd, write_fd = os.pipe()
     request = json.dumps(
         {
@@ -91,7 +102,7 @@ def _run_on(
         env=worker_environment(),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         pass_fds=(write_fd,),
         text=True,
     )
@@ -102,8 +113,13 @@ def _run_on(
     running: int | None = None
     available: list[str] = []
     unavailable = ""
-    with os.fdopen(read_fd, encoding="utf-8") as events:
-        for raw in events:
+    timed_out = False
+    with os.fdopen(read_fd, "rb") as events:
+        for raw in _lines(events, lambda: time_limit):
+            if raw is None:  # the running block is past its time limit
+                process.kill()
+                timed_out = True
+                break
             event = json.loads(raw)
             if "available" in event:
                 available = event["available"]
@@ -120,8 +136,13 @@ def _run_on(
             elif "claims" in event:
                 for line, tally in event["claims"].items():
                     result.verdicts.setdefault(int(line), {})[device] = ClaimResult(**tally)
-    stderr = process.stderr.read() if process.stderr else ""
     code = process.wait()
+    errors.seek(0)
+    stderr = errors.read().decode("utf-8", "replace")
+    errors.close()
+    if timed_out and running is not None:
+        error = ErrorInfo("TimeLimit", f"the block ran longer than {time_limit:g} s", running)
+        result.blocks.setdefault(running, {})[device] = BlockResult("failed", time_limit, "", error)
     if unavailable:
         for fence in lesson.python_fences:
             skipped = BlockResult("skipped", reason=unavailable)
@@ -134,6 +155,22 @@ def _run_on(
     return available
 
 
+def _lines(stream: BinaryIO, limit: Callable[[], float]) -> Iterator[bytes | None]:
+    """Lines of ``stream``; None when no line came within ``limit()`` seconds."""
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([stream], [], [], limit())
+        if not ready:
+            yield None
+            return
+        chunk = os.read(stream.fileno(), 65536)
+        if not chunk:
+            return
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        yield from complete
+
+
 def _crashed(
     result: LessonResult,
     device: str,
@@ -143,13 +180,13 @@ def _crashed(
     only: int | None,
 ) -> None:
     """The worker died: blame the block it was running; the blocks after it did not run."""
-    how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-    last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
-    detail = f": {last[0]}" if last else ""
+    how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    fatal = [line for line in stderr.splitlines() if "Error" in line or "fault" in line]
+    detail = f": {fatal[-1].strip()}" if fatal else ""
     for fence in result.lesson.python_fences:
         if device in result.blocks.get(fence.line, {}) or only not in (None, fence.line):
             continue
-        if fence.line == running or running is None:
+        if fence.line == running:
             error = ErrorInfo(
                 "WorkerCrash", f"the process running the block {how}{detail}", fence.line
             )

@@ -18,7 +18,7 @@ from harness import devices
 from harness.claims import find_claims
 from harness.execute import run_lesson
 from harness.lesson import Fence, parse_lesson
-from harness.results import BlockResult
+from harness.results import BlockResult, ClaimResult
 
 
 def main(argv: list[str]) -> int:
@@ -37,13 +37,15 @@ def main(argv: list[str]) -> int:
     lesson = parse_lesson(request["source"], request["path"])
     claims = find_claims(lesson)
 
-    def on_block(fence: Fence, result: BlockResult) -> None:
+    def on_block(fence: Fence, result: BlockResult, tallies: dict[int, ClaimResult]) -> None:
         send({"block": fence.line, "result": asdict(result)})
+        # every block: the verdicts so far survive a later block that kills the process
+        send({"claims": {str(line): asdict(tally) for line, tally in tallies.items()}})
 
     def on_start(fence: Fence) -> None:
         send({"start": fence.line})
 
-    tallies = run_lesson(
+    run_lesson(
         lesson,
         claims,
         request["device"],
@@ -52,7 +54,6 @@ def main(argv: list[str]) -> int:
         isolated=bool(request.get("isolated")),
         only=request.get("only"),
     )
-    send({"claims": {str(line): asdict(tally) for line, tally in tallies.items()}})
     events.close()
     return 0
 

@@ -130,3 +130,40 @@ def test_default_path_is_lessons_folder() -> None:
     assert LESSON.parent.name == "lessons"
     done = run("check", "--json", "/dev/null")
     assert done.returncode == EXIT_OK
+
+
+def test_a_hanging_or_exiting_block_fails_at_its_line_and_the_rest_is_reported(
+    tmp_path: Path,
+) -> None:
+    samples = ROOT / "tests" / "samples"
+    good = tmp_path / "good.md"
+    good.write_text("```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n")
+    done = run(
+        "check",
+        str(samples / "hangs_and_exits.md"),
+        str(samples / "exits.md"),
+        str(good),
+        "--time-limit",
+        "4",
+        "--devices",
+        "cpu",
+        "--json",
+        str(tmp_path / "r.json"),
+    )
+    assert done.returncode == EXIT_FAILED
+    lines = done.stdout.splitlines()
+    assert (
+        "tests/samples/hangs_and_exits.md:10: [cpu] TimeLimit: the block ran longer than 4 s"
+        in (lines[0])
+    )
+    assert lines[1].endswith(
+        "tests/samples/exits.md:5: [cpu] WorkerCrash: the process running the block exited "
+        "with code 3"
+    )
+    assert lines[-1].startswith("3 passed, 2 failed, 2 not-run (blocks); claims: 1 passed")
+    lessons = json.loads((tmp_path / "r.json").read_text())["lessons"]
+    assert [lesson["blocks"][-1]["results"]["cpu"]["status"] for lesson in lessons] == [
+        "not-run",
+        "not-run",
+        "passed",
+    ]
