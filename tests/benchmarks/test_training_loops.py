@@ -54,17 +54,25 @@ def test_harness_loop(benchmark: Any, line: int, device: str) -> None:
 def test_plain_loop(benchmark: Any, line: int, device: str) -> None:
     lesson = read_lesson(LESSON)
     number = [f.line for f in lesson.python_fences].index(line)
-    code = compile(snippets(lesson, ROOT / "snippets")[number].text, "snippet", "exec")
+    text = snippets(lesson, ROOT / "snippets")[number].text
+    marker = text.index(f"# {lesson.path}:{line + 1} (the block, unchanged)")
+    prelude, block = compile(text[:marker], "snippet", "exec"), compile(text[marker:], "s", "exec")
     benchmark.group = f"training loop L{line} [{device}]"
+    namespace: dict[str, Any] = {}
 
-    def run() -> None:
+    def setup() -> None:  # what a plain script does once: the earlier blocks, then seeds
+        namespace.clear()
+        namespace["__name__"] = "__main__"
+        exec(prelude, namespace)
         random.seed(0)
         torch.manual_seed(0)
+
+    def run() -> None:
         torch.set_default_device(None if device == "cpu" else device)
         try:
-            exec(code, {"__name__": "__main__", "print": lambda *a, **k: None})
+            exec(block, namespace)
         finally:
             torch.set_default_device(None)
         synchronize(device)
 
-    benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1)
+    benchmark.pedantic(run, setup=setup, rounds=ROUNDS, warmup_rounds=1)
