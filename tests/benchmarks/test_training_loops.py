@@ -23,7 +23,7 @@ from tests.conftest import LESSON, ROOT
 
 LOOPS = training_loops(read_lesson(LESSON))
 CASES = [pytest.param(f.line, d, id=f"L{f.line}-{d}") for f in LOOPS for d in available()]
-ROUNDS = 5
+ROUNDS = 15
 
 
 @pytest.mark.parametrize(("line", "device"), CASES)
