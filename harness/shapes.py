@@ -1,9 +1,9 @@
 """Shape literals in comments, and checking them against actual sizes, jaxtyping style.
 
 A dimension is an integer, a name, or arithmetic of those (``hidden_size*2``, ``128*3*3``).
-Names bind on first sight and must then agree for the rest of one call; an expression with
-one unknown that is linear in it is solved. Comment text is parsed by ``ast`` and walked
-over a whitelist: it is never evaluated by Python.
+Names bind on first sight and must then agree for the rest of one call; a dimension with one
+unknown name that it is linear in is solved exactly. Comment text is parsed by ``ast`` and
+walked over a whitelist: it is never evaluated by Python.
 """
 
 from __future__ import annotations
@@ -13,9 +13,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div)
+_DIM_CHARS = re.compile(r"[\w\s()+\-*/]+")
+_LEADING_ZERO = re.compile(r"(?<!\w)0[\d_]")
+_SIZE = re.compile(r"(?:torch\.)?Size\(\s*(\[.*\])\s*\)", re.DOTALL)
+_BARE = re.compile(r"[\w*+/-]+(?:,[\w*+/-]+)+")
+_START = re.compile(r"torch\.Size\(|(?<![\w.])Size\(|[\[(]")
 
 
 @dataclass(frozen=True)
@@ -33,124 +39,103 @@ class Match:
     message: str
 
 
+# parsing -------------------------------------------------------------------------------------
 def _dim_ok(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant):
-        return type(node.value) is int and node.value >= 0
-    if isinstance(node, ast.Name):
-        return True
+        return type(node.value) is int
     if isinstance(node, ast.BinOp):
         return isinstance(node.op, _OPS) and _dim_ok(node.left) and _dim_ok(node.right)
-    return False
+    return isinstance(node, ast.Name)
 
 
 def _dim(text: str) -> str | None:
+    """``text`` stripped when it is one dimension expression, else None."""
     text = text.strip()
-    if not text:
+    if not _DIM_CHARS.fullmatch(text) or _LEADING_ZERO.search(text):
         return None
     try:
-        tree = ast.parse(text, mode="eval")
+        return text if _dim_ok(ast.parse(text, mode="eval").body) else None
     except SyntaxError:
         return None
-    return text if _dim_ok(tree.body) else None
 
 
-def _dims(inner: str, allow_empty: bool = True) -> tuple[str, ...] | None:
+def _split(inner: str) -> tuple[str, ...] | None:
     if not inner.strip():
-        return () if allow_empty else None
+        return ()
     parts = inner.split(",")
-    if parts[-1].strip() == "" and len(parts) > 1:
-        parts = parts[:-1]
-    dims = [_dim(p) for p in parts]
-    if any(d is None for d in dims):
-        return None
-    return tuple(d for d in dims if d is not None)
-
-
-_SIZE = re.compile(r"(?:torch\.)?Size\(\s*\[(.*)\]\s*\)", re.DOTALL)
-_BARE = re.compile(r"[\w*+/-]+(?:,[\w*+/-]+)+")
+    if len(parts) > 1 and not parts[-1].strip():
+        parts.pop()  # a trailing comma: (5,)
+    dims = tuple(d for d in map(_dim, parts) if d is not None)
+    return dims if len(dims) == len(parts) else None
 
 
 def parse_shape(text: str) -> Shape | None:
     """The whole of ``text`` as one shape literal, or None."""
     text = text.strip()
     size = _SIZE.fullmatch(text)
-    if size:
-        dims = _dims(size.group(1))
-    elif text.startswith("[") and text.endswith("]"):
-        dims = _dims(text[1:-1])
-    elif text.startswith("(") and text.endswith(")"):
-        inner = text[1:-1]
-        dims = _dims(inner, allow_empty=False) if "," in inner else None
+    body = size.group(1) if size else text
+    if body[:1] + body[-1:] in ("[]", "()"):
+        inner = body[1:-1]
+        if "[" in inner or "]" in inner or (body[0] == "(" and "," not in inner):
+            return None
+        dims = _split(inner)
     elif _BARE.fullmatch(text):
-        dims = _dims(text)
+        dims = _split(text)
     else:
         return None
-    if dims is None or ("[" in text[1:-1] and not size):
-        return None
-    return Shape(text, dims)
+    return None if dims is None else Shape(text, dims)
 
 
 def parse_named_dims(text: str) -> Shape | None:
-    """``Batch=32, SeqLen=20, Features=10``: labelled sizes, positional."""
-    parts = [p.strip() for p in text.strip().split(",")]
-    if len(parts) < 2:
-        return None
+    """``Batch=32, SeqLen=20, Features=10``: labelled sizes, compared by position."""
+    text = text.strip()
     labels: list[str | None] = []
     dims: list[str] = []
-    for part in parts:
-        label, sep, value = part.partition("=")
+    for part in text.split(","):
+        label, sep, value = (p.strip() for p in part.partition("="))
         dim = _dim(value)
-        if not sep or not label.strip().isidentifier() or dim is None:
+        if not sep or not label.isidentifier() or dim is None:
             return None
-        labels.append(label.strip())
+        labels.append(label)
         dims.append(dim)
-    return Shape(text.strip(), tuple(dims), tuple(labels))
+    return Shape(text, tuple(dims), tuple(labels)) if len(dims) >= 2 else None
 
 
 def find_shape(text: str) -> tuple[int, int, Shape] | None:
-    """The first shape literal inside ``text``: (start, end, shape)."""
-    for start, char in enumerate(text):
-        if char not in "[(T S":
-            continue
-        for end in _closings(text, start):
-            shape = parse_shape(text[start:end])
-            if shape is not None:
-                return start, end, shape
-    return None
-
-
-def _closings(text: str, start: int) -> list[int]:
-    """Ends of balanced bracket candidates starting at ``start``."""
-    opening = text.find(
-        "(" if text.startswith(("torch.Size", "Size"), start) else text[start], start
-    )
-    if opening < 0 or text[opening] not in "[(":
-        return []
-    depth = 0
-    for index in range(opening, len(text)):
-        if text[index] in "[(":
-            depth += 1
-        elif text[index] in "])":
-            depth -= 1
+    """The first bracketed shape literal inside ``text``: (start, end, shape)."""
+    for start in _START.finditer(text):
+        depth = 0
+        for index in range(start.end() - 1, len(text)):
+            depth += (text[index] in "[(") - (text[index] in "])")
             if depth == 0:
-                return [index + 1]
-    return []
+                shape = parse_shape(text[start.start() : index + 1])
+                if shape is not None:
+                    return start.start(), index + 1, shape
+                break
+    return None
 
 
 def format_dims(actual: Sequence[int]) -> str:
     return "[" + ", ".join(str(d) for d in actual) + "]"
 
 
+# arithmetic ----------------------------------------------------------------------------------
+@lru_cache(maxsize=1024)
+def _tree(dim: str) -> ast.expr:
+    return ast.parse(dim, mode="eval").body
+
+
 def _names(node: ast.AST) -> list[str]:
-    return sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)})
+    """Names in ``node``, in order of first appearance."""
+    return list(dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name)))
 
 
-def _value(node: ast.AST, env: dict[str, Fraction]) -> Fraction:
+def _value(node: ast.AST, env: dict[str, int]) -> Fraction:
     if isinstance(node, ast.Constant):
-        assert type(node.value) is int
+        assert isinstance(node.value, int)
         return Fraction(node.value)
     if isinstance(node, ast.Name):
-        return env[node.id]
+        return Fraction(env[node.id])
     assert isinstance(node, ast.BinOp)
     left, right = _value(node.left, env), _value(node.right, env)
     if isinstance(node.op, ast.Add):
@@ -159,146 +144,133 @@ def _value(node: ast.AST, env: dict[str, Fraction]) -> Fraction:
         return left - right
     if isinstance(node.op, ast.Mult):
         return left * right
-    if isinstance(node.op, ast.FloorDiv):
-        return Fraction(left // right)
-    return left / right
+    return Fraction(left // right) if isinstance(node.op, ast.FloorDiv) else left / right
 
 
-def _solve(node: ast.AST, name: str, env: dict[str, Fraction], target: int) -> Fraction | None:
-    """The value of ``name`` making ``node`` equal ``target`` when linear in it, else None."""
-    points = [_value(node, {**env, name: Fraction(x)}) for x in (0, 1, 2)]
-    slope = points[1] - points[0]
-    if slope == 0 or points[2] - points[1] != slope:
+def _linear(node: ast.AST, name: str, env: dict[str, int]) -> tuple[Fraction, Fraction] | None:
+    """``node`` as slope*name + offset, or None where it is not linear in ``name``."""
+    if name not in _names(node):
+        return Fraction(0), _value(node, env)
+    if isinstance(node, ast.Name):
+        return Fraction(1), Fraction(0)
+    assert isinstance(node, ast.BinOp)
+    left, right = _linear(node.left, name, env), _linear(node.right, name, env)
+    if left is None or right is None:
         return None
-    return (target - points[0]) / slope
+    (a, b), (c, d) = left, right
+    if isinstance(node.op, ast.Add | ast.Sub):
+        sign = 1 if isinstance(node.op, ast.Add) else -1
+        return a + sign * c, b + sign * d
+    if isinstance(node.op, ast.Mult) and (a == 0 or c == 0):
+        return a * d + b * c, b * d
+    if isinstance(node.op, ast.Div) and c == 0:
+        return a / d, b / d
+    return None  # a product of two terms in name, division by it, or floor division
 
 
+def _shown(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else str(value)
+
+
+# matching ------------------------------------------------------------------------------------
 def match(
     shape: Shape,
     actual: Sequence[int],
     bindings: dict[str, int],
     lookup: Callable[[str], int | None],
 ) -> Match:
-    """Check ``actual`` against ``shape``; binds new names into ``bindings`` when it passes."""
+    """Check ``actual`` against ``shape``; names new to ``bindings`` bind unless it fails."""
     found = format_dims(actual)
-    if shape.labels:
-        return _match_named(shape, actual, found)
-    if len(shape.dims) != len(actual):
-        message = (
-            f"expected {len(shape.dims)} dimensions {shape.text}, found {len(actual)}: {found}"
-        )
-        return Match("failed", shape.text, found, message)
-    trees = [ast.parse(d, mode="eval").body for d in shape.dims]
-    env: dict[str, Fraction] = {k: Fraction(v) for k, v in bindings.items()}
-    origin = dict.fromkeys(bindings, "bound")
-    for name in sorted({n for t in trees for n in _names(t)} - set(env)):
-        known = lookup(name)
-        if known is not None:
-            env[name], origin[name] = Fraction(known), "in scope"
-    pending = list(range(len(trees)))
+    trees = [_tree(d) for d in shape.dims]
+    labels = shape.labels or (None,) * len(trees)
+    if len(trees) != len(actual):
+        said = _claim(shape, trees, None)
+        message = f"expected {len(trees)} dimensions {said}, found {len(actual)}: {found}"
+        return Match("failed", _claim(shape, trees, bindings), found, message)
+    env, origin = dict(bindings), dict.fromkeys(bindings, "bound")
+    for name in dict.fromkeys(n for tree in trees for n in _names(tree)):
+        scoped = None if name in env else lookup(name)
+        if scoped is not None:
+            env[name] = bindings[name] = scoped
+            origin[name] = "in scope"
     problems: list[str] = []
-    undecided: list[str] = []
+    undecided: dict[int, str] = {}
+    pending = list(range(len(trees)))
     progress = True
-    while pending and progress:
+    while progress:
         progress = False
         for index in list(pending):
-            tree, size = trees[index], actual[index]
+            tree, size, dim = trees[index], actual[index], shape.dims[index]
             unknown = [n for n in _names(tree) if n not in env]
             try:
                 if not unknown:
-                    computed = _value(tree, env)
-                    if computed != size:
-                        said = shape.dims[index]
-                        if not said.isdigit():
-                            said += f" = {_show(computed)}"
-                        problems.append(f"dimension {index + 1} is {said}, found {size}")
-                elif len(unknown) == 1:
-                    solved = _solve(tree, unknown[0], env, size)
-                    if solved is None:
-                        continue
-                    if solved.denominator != 1 or solved < 0:
-                        problems.append(
-                            f"no integer value of {unknown[0]} makes "
-                            f"{shape.dims[index]} = {size} (dimension {index + 1})"
-                        )
-                    else:
-                        env[unknown[0]], origin[unknown[0]] = solved, "solved"
-                else:
+                    value = _value(tree, env)
+                    if value != size:
+                        problems.append(_wrong(dim, labels[index], index, value, size, origin))
+                elif len(unknown) > 1 or (form := _linear(tree, unknown[0], env)) is None:
                     continue
+                elif form[0] == 0:
+                    undecided[index] = f"cannot decide {dim} = {size}: {unknown[0]} cancels out"
+                else:
+                    solved = (size - form[1]) / form[0]
+                    if solved.denominator == 1 and solved >= 0:
+                        env[unknown[0]] = int(solved)
+                        origin[unknown[0]] = f"from dimension {index + 1}"
+                    else:
+                        problems.append(
+                            f"no integer value of {unknown[0]} makes {dim} = {size}"
+                            + (f" (dimension {index + 1})" if len(trees) > 1 else "")
+                        )
             except ZeroDivisionError:
-                undecided.append(f"{shape.dims[index]} divides by zero")
+                undecided[index] = f"cannot decide {dim} = {size}: it divides by zero"
             pending.remove(index)
             progress = True
     for index in pending:
         unknown = [n for n in _names(trees[index]) if n not in env]
-        undecided.append(
-            f"cannot decide {shape.dims[index]} = {actual[index]}: "
-            f"{len(unknown)} unknowns ({', '.join(unknown)})"
-        )
-    expected = _substituted(shape, env)
+        why = f"{len(unknown)} unknowns ({', '.join(unknown)})"
+        if len(unknown) == 1:
+            why = f"not linear in {unknown[0]}"
+        undecided[index] = f"cannot decide {shape.dims[index]} = {actual[index]}: {why}"
+    expected = _claim(shape, trees, env)
     shown = ", ".join(
-        f"{k}={_show(v)}" + (" (in scope)" if origin.get(k) == "in scope" else "")
-        for k, v in sorted(env.items())
-        if k in _all(trees)
+        f"{k}={v}" + (" (in scope)" if origin[k] == "in scope" else "") for k, v in env.items()
     )
     tail = f"; bindings: {shown}" if shown else ""
     if problems:
-        message = f"expected {shape.text}, found {found}: {'; '.join(problems)}{tail}"
-        return Match("failed", expected, found, message)
+        message = f"expected {_claim(shape, trees, None)}, found {found}: {'; '.join(problems)}"
+        return Match("failed", expected, found, message + tail)
+    bindings.update(env)
     if undecided:
-        return Match("unchecked", expected, found, "; ".join(undecided) + tail)
-    for name, bound in env.items():
-        if name not in bindings and bound.denominator == 1:
-            bindings[name] = int(bound)
-    return Match("passed", expected, found, "")
-
-
-def _all(trees: Sequence[ast.AST]) -> set[str]:
-    return {n for t in trees for n in _names(t)}
-
-
-def _show(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else str(value)
-
-
-def _substituted(shape: Shape, env: dict[str, Fraction]) -> str:
-    if all(d.isdigit() for d in shape.dims):
-        return shape.text
-    parts = []
-    for dim in shape.dims:
-        if dim.isdigit():
-            parts.append(dim)
-        elif dim.isidentifier():
-            parts.append(f"{dim}={_show(env[dim])}" if dim in env else f"{dim}=?")
-        else:
-            tree = ast.parse(dim, mode="eval").body
-            known = all(n in env for n in _names(tree))
-            try:
-                parts.append(f"{dim}={_show(_value(tree, env))}" if known else f"{dim}=?")
-            except ZeroDivisionError:
-                parts.append(f"{dim}=?")
-    return "[" + ", ".join(parts) + "]"
-
-
-def _match_named(shape: Shape, actual: Sequence[int], found: str) -> Match:
-    pairs = ", ".join(f"{label}={dim}" for label, dim in zip(shape.labels, shape.dims, strict=True))
-    expected = f"[{pairs}]"
-    if len(shape.dims) != len(actual):
-        message = (
-            f"expected {len(shape.dims)} dimensions ({shape.text}), found {len(actual)}: {found}"
-        )
-        return Match("failed", expected, found, message)
-    wrong = []
-    for index, (label, dim) in enumerate(zip(shape.labels, shape.dims, strict=True)):
-        value = (
-            _value(ast.parse(dim, mode="eval").body, {})
-            if not _names(ast.parse(dim, mode="eval"))
-            else None
-        )
-        if value is not None and value != actual[index]:
-            wrong.append(f"{label}={dim} but dimension {index + 1} is {actual[index]}")
-    if wrong:
         return Match(
-            "failed", expected, found, f"expected {shape.text}, found {found}: {'; '.join(wrong)}"
+            "unchecked", expected, found, "; ".join(undecided[i] for i in sorted(undecided)) + tail
         )
     return Match("passed", expected, found, "")
+
+
+def _wrong(
+    dim: str, label: str | None, index: int, value: Fraction, size: int, origin: dict[str, str]
+) -> str:
+    """One dimension that disagrees, with where a bound name's value came from."""
+    said = dim if dim.isdigit() else f"{dim} = {_shown(value)}"
+    if dim in origin:
+        said += f" ({origin[dim]})"
+    if label is not None:
+        return f"{label}={said} but found {size} at dimension {index + 1}"
+    return f"dimension {index + 1} is {said}, found {size}"
+
+
+def _claim(shape: Shape, trees: list[ast.expr], env: dict[str, int] | None) -> str:
+    """The claim in brackets; with ``env``, each symbolic dimension shows its value or ``?``."""
+    parts = []
+    for dim, tree, label in zip(
+        shape.dims, trees, shape.labels or (None,) * len(trees), strict=True
+    ):
+        part = dim
+        if env is not None and not dim.isdigit():
+            try:
+                known = all(n in env for n in _names(tree))
+                part += "=" + (_shown(_value(tree, env)) if known else "?")
+            except ZeroDivisionError:
+                part += "=?"
+        parts.append(part if label is None else f"{label}={part}")
+    return "[" + ", ".join(parts) + "]"

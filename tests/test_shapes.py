@@ -1,132 +1,302 @@
-"""The shape grammar and jaxtyping-style matching."""
+"""The shape grammar, and jaxtyping-style matching of claims against actual sizes."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.shapes import find_shape, match, parse_named_dims, parse_shape
+from harness.shapes import Shape, find_shape, format_dims, match, parse_named_dims, parse_shape
 
 
 def nothing(name: str) -> int | None:
     return None
 
 
+def shape(text: str) -> Shape:
+    parsed = parse_shape(text) or parse_named_dims(text)
+    assert parsed is not None, text
+    return parsed
+
+
+# parsing ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "dims"),
     [
         ("[16, 3]", ("16", "3")),
-        ("[B, 128*3*3]", ("B", "128*3*3")),
+        ("[B, 1, 28, 28]", ("B", "1", "28", "28")),
+        ("[batch, seq_len, hidden_size*2]", ("batch", "seq_len", "hidden_size*2")),
         ("[num_layers*2, batch, hidden_size]", ("num_layers*2", "batch", "hidden_size")),
+        ("[B, 128*3*3]", ("B", "128*3*3")),
+        ("[ n - 1 , (a+b) // 2, c / 4 ]", ("n - 1", "(a+b) // 2", "c / 4")),
+        ("[]", ()),
         ("(batch, 6, 24, 24)", ("batch", "6", "24", "24")),
+        ("(batch_size, seq_len, d_model)", ("batch_size", "seq_len", "d_model")),
         ("(5,)", ("5",)),
         ("torch.Size([32, 10, 512])", ("32", "10", "512")),
-        ("[]", ()),
+        ("Size([3])", ("3",)),
+        ("torch.Size([])", ()),
         ("B,T,C", ("B", "T", "C")),
+        ("B,T,1", ("B", "T", "1")),
+        ("  [16, 3]  ", ("16", "3")),
     ],
 )
-def test_shapes_parse(text: str, dims: tuple[str, ...]) -> None:
-    shape = parse_shape(text)
-    assert shape is not None and shape.dims == dims
+def test_every_form_parses_to_its_dims(text: str, dims: tuple[str, ...]) -> None:
+    parsed = parse_shape(text)
+    assert parsed is not None
+    assert (parsed.text, parsed.dims, parsed.labels) == (text.strip(), dims, ())
 
 
 @pytest.mark.parametrize(
-    "text", ["(x)", "[1.5, 2]", "[a, 'b']", "[1,,2]", "[f(x), 2]", "B, T, C", "[a == b]", "32"]
+    "text",
+    [
+        "32 filters",
+        "Same padding",
+        "3x3 filter",
+        "max(0, x)",
+        "[0, 1, 2, ..., 11] - 12 elements",
+        "[0, 1, 2, ..., 11]",
+        "Q, K, V",
+        "B, T, C",
+        "(x)",
+        "()",
+        "32",
+        "B",
+        "[1.5, 2]",
+        "[a, 'b']",
+        "[1,,2]",
+        "[,]",
+        "[f(x), 2]",
+        "[a == b]",
+        "[-1, 3]",
+        "[2**3]",
+        "[x.y, 3]",
+        "[None, 3]",
+        "[True, 3]",
+        "[a # note]",
+        "[[1, 2], [3]]",
+        "[1, 2] + [3]",
+        "(a, b)(c, d)",
+        "torch.Size([1, 2]",
+        "torch.Size(1, 2)",
+        "1,000",
+        "",
+    ],
 )
-def test_not_shapes(text: str) -> None:
+def test_prose_and_traps_are_not_shapes(text: str) -> None:
     assert parse_shape(text) is None
 
 
-def test_find_shape_in_text() -> None:
-    found = find_shape("Conv block 1: [B, 1, 28, 28] -> [B, 32, 14, 14]")
+def test_named_dims_parse_to_labels_and_dims() -> None:
+    parsed = parse_named_dims("Batch=1, Channels=1, H=28, W=28")
+    assert parsed is not None
+    assert parsed.labels == ("Batch", "Channels", "H", "W")
+    assert parsed.dims == ("1", "1", "28", "28")
+    two = parse_named_dims(" Batch=16, SeqLen=50 ")
+    assert two is not None and (two.text, two.dims) == ("Batch=16, SeqLen=50", ("16", "50"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Batch=32",
+        "Batch size 1",
+        "Batch=32, SeqLen",
+        "Batch=32, Seq Len=20",
+        "a=1.5, b=2",
+        "[16, 3]",
+    ],
+)
+def test_named_dims_reject_other_text(text: str) -> None:
+    assert parse_named_dims(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "dims"),
+    [
+        ("Conv block 1: [B, 1, 28, 28] -> [B, 32, 14, 14]", (14, 28), ("B", "1", "28", "28")),
+        ("out is torch.Size([32, 10]) here", (7, 27), ("32", "10")),
+        ("relu(x) then (batch, 6, 24, 24)", (13, 31), ("batch", "6", "24", "24")),
+        ("list [0, 1, ..., 11] then [n, 2]", (26, 32), ("n", "2")),
+    ],
+)
+def test_find_shape_returns_the_first_with_its_span(
+    text: str, span: tuple[int, int], dims: tuple[str, ...]
+) -> None:
+    found = find_shape(text)
     assert found is not None
-    start, end, shape = found
-    assert (start, end, shape.dims) == (14, 28, ("B", "1", "28", "28"))
-    assert find_shape("no shape here (really)") is None
+    start, end, parsed = found
+    assert ((start, end), parsed.dims) == (span, dims)
+    assert parsed.text == text[start:end]
 
 
-def test_named_dims() -> None:
-    shape = parse_named_dims("Batch=32, SeqLen=20, Features=10")
-    assert shape is not None and shape.labels == ("Batch", "SeqLen", "Features")
-    assert match(shape, (32, 20, 10), {}, nothing).verdict == "passed"
-    wrong = match(shape, (32, 20, 12), {}, nothing)
-    assert wrong.verdict == "failed"
-    assert "Features=10 but dimension 3 is 12" in wrong.message
-    assert parse_named_dims("Batch size 1") is None
+@pytest.mark.parametrize(
+    "text", ["no shape here (really)", "B,T,C inside prose", "[0, 1, 2, ..., 11] - 12", "max(0, x"]
+)
+def test_find_shape_finds_nothing_in_prose(text: str) -> None:
+    assert find_shape(text) is None
 
 
-def test_literal_mismatch_fails_with_expected_and_found() -> None:
-    shape = parse_shape("[16, 3]")
-    assert shape is not None
-    result = match(shape, (16, 4), {}, nothing)
+def test_format_dims() -> None:
+    assert (format_dims((8, 20, 64)), format_dims(())) == ("[8, 20, 64]", "[]")
+
+
+# matching --------------------------------------------------------------------------------------
+def test_right_claims_pass() -> None:
+    bindings: dict[str, int] = {}
+    result = match(shape("[B, 128*3*3]"), (4, 1152), bindings, nothing)
+    assert result == match(shape("[B, 128*3*3]"), (4, 1152), {}, nothing)
+    assert (result.verdict, result.expected, result.actual, result.message) == (
+        "passed",
+        "[B=4, 128*3*3=1152]",
+        "[4, 1152]",
+        "",
+    )
+    assert bindings == {"B": 4}
+    assert match(shape("[]"), (), {}, nothing).verdict == "passed"
+    assert match(shape("torch.Size([16, 3])"), (16, 3), {}, nothing).expected == "[16, 3]"
+    assert match(shape("[(n+1)//2, n/2]"), (3, 2), {"n": 4}, nothing).verdict == "failed"
+    assert match(shape("[(n+1)//2, n/2]"), (2, 2), {"n": 4}, nothing).verdict == "passed"
+
+
+def test_a_changed_literal_fails_with_expected_and_found() -> None:
+    result = match(shape("(16, 3)"), (16, 4), {}, nothing)
     assert (result.verdict, result.expected, result.actual) == ("failed", "[16, 3]", "[16, 4]")
     assert result.message == "expected [16, 3], found [16, 4]: dimension 2 is 3, found 4"
 
 
 def test_rank_mismatch_fails() -> None:
-    shape = parse_shape("[batch, seq_len, d_k]")
-    assert shape is not None
-    result = match(shape, (8, 20), {}, nothing)
+    result = match(shape("[batch, seq_len, d_k]"), (8, 20), {}, nothing)
     assert result.verdict == "failed"
-    assert "expected 3 dimensions [batch, seq_len, d_k], found 2: [8, 20]" in result.message
+    assert result.message == "expected 3 dimensions [batch, seq_len, d_k], found 2: [8, 20]"
+    assert result.expected == "[batch=?, seq_len=?, d_k=?]"
 
 
-def test_a_name_binds_once_per_call() -> None:
-    square = parse_shape("[n, n]")
-    assert square is not None
+def test_one_name_must_agree_across_dimensions() -> None:
+    square = shape("[n, n]")
     assert match(square, (3, 3), {}, nothing).verdict == "passed"
-    result = match(square, (3, 4), {}, nothing)
+    bindings: dict[str, int] = {}
+    result = match(square, (3, 4), bindings, nothing)
     assert result.verdict == "failed"
-    assert "dimension 2 is n = 3, found 4" in result.message
-    assert "bindings: n=3" in result.message
+    assert result.message == (
+        "expected [n, n], found [3, 4]: dimension 2 is n = 3 (from dimension 1), found 4; "
+        "bindings: n=3"
+    )
+    assert bindings == {}  # a failed claim binds nothing for the claims after it
 
 
 def test_bindings_carry_across_claims_of_one_call() -> None:
     bindings: dict[str, int] = {}
-    first, swapped = parse_shape("[batch, seq_len]"), parse_shape("[seq_len, batch]")
-    assert first is not None and swapped is not None
-    assert match(first, (8, 20), bindings, nothing).verdict == "passed"
+    assert match(shape("[batch, seq_len]"), (8, 20), bindings, nothing).verdict == "passed"
     assert bindings == {"batch": 8, "seq_len": 20}
-    result = match(swapped, (8, 20), bindings, nothing)
+    result = match(shape("[seq_len, batch]"), (8, 20), bindings, nothing)
     assert result.verdict == "failed"
     assert result.expected == "[seq_len=20, batch=8]"
-    assert "bindings: batch=8, seq_len=20" in result.message
+    assert "dimension 1 is seq_len = 20 (bound), found 8" in result.message
+    assert "dimension 2 is batch = 8 (bound), found 20" in result.message
+    assert result.message.endswith("; bindings: batch=8, seq_len=20")
+    # a fresh dict is a fresh call: the same claim passes
+    assert match(shape("[seq_len, batch]"), (8, 20), {}, nothing).verdict == "passed"
+
+
+def test_the_jaxtyping_style_message_lists_every_binding() -> None:
+    bindings = {"batch": 8, "seq_len": 20, "hidden_size": 64}
+    result = match(shape("[batch, seq_len, hidden_size]"), (8, 20, 1), bindings, nothing)
+    assert result.expected == "[batch=8, seq_len=20, hidden_size=64]"
+    assert result.message == (
+        "expected [batch, seq_len, hidden_size], found [8, 20, 1]: dimension 3 is "
+        "hidden_size = 64 (bound), found 1; bindings: batch=8, seq_len=20, hidden_size=64"
+    )
+    assert "\n" not in result.message
 
 
 def test_a_value_in_scope_wins_over_free_binding() -> None:
-    shape = parse_shape("[batch, num_heads, seq_len, d_k]")
-    assert shape is not None
+    claim = shape("[batch, num_heads, seq_len, d_k]")
     scope = {"num_heads": 8, "d_k": 64}
-    assert match(shape, (4, 8, 30, 64), {}, scope.get).verdict == "passed"
-    result = match(shape, (4, 8, 30, 32), {}, scope.get)
-    assert result.verdict == "failed"
-    assert "d_k=64 (in scope)" in result.message
-
-
-def test_linear_expressions_are_solved() -> None:
     bindings: dict[str, int] = {}
-    doubled, plain = parse_shape("[hidden_size*2]"), parse_shape("[hidden_size]")
-    assert doubled is not None and plain is not None
-    assert match(doubled, (512,), bindings, nothing).verdict == "passed"
-    assert bindings == {"hidden_size": 256}
-    assert match(plain, (255,), bindings, nothing).verdict == "failed"
-    odd = match(doubled, (513,), {}, nothing)
-    assert odd.verdict == "failed"
-    assert "no integer value of hidden_size makes hidden_size*2 = 513" in odd.message
+    assert match(claim, (4, 8, 30, 64), bindings, scope.get).verdict == "passed"
+    assert bindings == {"num_heads": 8, "d_k": 64, "batch": 4, "seq_len": 30}
+    bindings = {}
+    result = match(claim, (4, 8, 30, 32), bindings, scope.get)
+    assert result.verdict == "failed"
+    assert "dimension 4 is d_k = 64 (in scope), found 32" in result.message
+    assert "d_k=64 (in scope)" in result.message
+    assert bindings == {"num_heads": 8, "d_k": 64}  # values in scope are recorded even so
+
+
+def test_an_earlier_binding_is_used_before_lookup() -> None:
+    asked: list[str] = []
+
+    def lookup(name: str) -> int | None:
+        asked.append(name)
+        return 99
+
+    assert match(shape("[n, m]"), (3, 99), {"n": 3}, lookup).verdict == "passed"
+    assert asked == ["m"]
+
+
+def test_a_linear_dimension_is_solved_and_binds() -> None:
+    bindings: dict[str, int] = {}
+    doubled = match(shape("[batch, hidden_size*2]"), (8, 512), bindings, nothing)
+    assert (doubled.verdict, doubled.expected) == ("passed", "[batch=8, hidden_size*2=512]")
+    assert bindings == {"batch": 8, "hidden_size": 256}
+    result = match(shape("[hidden_size]"), (255,), bindings, nothing)
+    assert result.verdict == "failed"
+    assert "dimension 1 is hidden_size = 256 (bound), found 255" in result.message
+    assert match(shape("[2*n+1, n-1]"), (7, 2), {}, nothing).verdict == "passed"
+    assert match(shape("[2*n+1, n-1]"), (7, 3), {}, nothing).verdict == "failed"
+    # solving waits for a name bound later in the claim
+    assert match(shape("[a*b, b]"), (12, 4), {}, nothing).verdict == "passed"
+
+
+@pytest.mark.parametrize(
+    ("claim", "size", "words"),
+    [
+        ("[n*2]", 513, "no integer value of n makes n*2 = 513"),
+        ("[n+5]", 3, "no integer value of n makes n+5 = 3"),
+    ],
+)
+def test_no_integer_solution_fails(claim: str, size: int, words: str) -> None:
+    bindings: dict[str, int] = {}
+    result = match(shape(claim), (size,), bindings, nothing)
+    assert result.verdict == "failed"
+    assert words in result.message
+    assert bindings == {}
 
 
 def test_two_unknowns_are_unchecked_never_passed() -> None:
-    shape = parse_shape("[a*b]")
-    assert shape is not None
-    result = match(shape, (12,), {}, nothing)
+    result = match(shape("[a*b]"), (12,), {}, nothing)
     assert result.verdict == "unchecked"
-    assert "cannot decide a*b = 12: 2 unknowns (a, b)" in result.message
-    # once one of them is known the other is solved
-    assert match(shape, (12,), {"a": 3}, nothing).verdict == "passed"
+    assert result.expected == "[a*b=?]"
+    assert result.message == "cannot decide a*b = 12: 2 unknowns (a, b)"
+    assert match(shape("[a*b]"), (12,), {"a": 3}, nothing).verdict == "passed"
+    assert match(shape("[a*b]"), (12,), {}, {"a": 5}.get).verdict == "failed"
 
 
-def test_failed_match_binds_nothing() -> None:
+def test_undecidable_dimensions_are_unchecked_and_failure_wins() -> None:
+    nonlinear = match(shape("[n*n]"), (9,), {}, nothing)
+    assert (nonlinear.verdict, nonlinear.message) == (
+        "unchecked",
+        "cannot decide n*n = 9: not linear in n",
+    )
+    floor = match(shape("[n//2, 3]"), (4, 3), {}, nothing)
+    assert floor.verdict == "unchecked"
+    zero = match(shape("[n/0]"), (4,), {"n": 1}, nothing)
+    assert zero.verdict == "unchecked" and "divides by zero" in zero.message
+    both = match(shape("[a*b, 3]"), (12, 4), {}, nothing)
+    assert both.verdict == "failed"
+    assert "dimension 2 is 3, found 4" in both.message
+
+
+def test_named_dims_compare_by_position_and_labels_never_bind() -> None:
+    claim = shape("Batch=32, SeqLen=20, Features=10")
     bindings: dict[str, int] = {}
-    shape = parse_shape("[x, 3]")
-    assert shape is not None
-    assert match(shape, (5, 4), bindings, nothing).verdict == "failed"
+    passed = match(claim, (32, 20, 10), bindings, nothing)
+    assert (passed.verdict, passed.expected) == ("passed", "[Batch=32, SeqLen=20, Features=10]")
     assert bindings == {}
+    wrong = match(claim, (32, 20, 12), {}, nothing)
+    assert wrong.verdict == "failed"
+    assert wrong.message == (
+        "expected [Batch=32, SeqLen=20, Features=10], found [32, 20, 12]: "
+        "Features=10 but found 12 at dimension 3"
+    )
+    short = match(claim, (32, 20), {}, nothing)
+    assert short.verdict == "failed" and "expected 3 dimensions" in short.message
