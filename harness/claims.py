@@ -14,18 +14,32 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from harness.lesson import Fence, Lesson
+from harness import behaviours
+from harness.formulas import parse_formula
+from harness.lesson import Example, Fence, Lesson, source_lines
 from harness.shapes import Shape, find_shape, parse_named_dims, parse_shape
+
+KINDS = ("shape", "formula", "behaviour", "output")
 
 
 @dataclass(frozen=True)
 class Wrap:
-    """Look at the value of the expression at this position (lesson lines, block columns)."""
+    """Look at the value of the expression at this position (lesson lines, block columns).
+
+    ``role``: ``value`` is what the claim is about; ``operand`` (number ``index``) is kept
+    for the claim's check, as the operands of ``x + y  # Element-wise addition``.
+    """
 
     line: int
     col: int
     end_line: int
     end_col: int
+    role: Literal["value", "operand"] = "value"
+    index: int = 0
+
+    @property
+    def position(self) -> tuple[int, int, int, int]:
+        return (self.line, self.col, self.end_line, self.end_col)
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class Claim:
     shapes: tuple[Shape, ...] = ()
     places: tuple[Placement, ...] = ()
     reason: str = ""  # set when the claim is understood but cannot be checked
+    source: Literal["comment", "docstring", "doctest"] = "comment"
 
 
 @dataclass(frozen=True)
@@ -207,9 +222,14 @@ def _is_shape_read(node: ast.expr) -> bool:
     )
 
 
-def _wrap(node: ast.expr) -> Wrap:
+def _wrap(node: ast.expr, role: Literal["value", "operand"] = "value", index: int = 0) -> Wrap:
     return Wrap(
-        node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0
+        node.lineno,
+        node.col_offset,
+        node.end_lineno or node.lineno,
+        node.end_col_offset or 0,
+        role,
+        index,
     )
 
 
@@ -336,21 +356,177 @@ def _docstring_claims(fence: Fence, tree: ast.Module, lines: list[str]) -> list[
                 places = _around(node.body[1], "before", (name,))
             else:
                 places = _around(first, "after", (name,))
-            found.append(Claim(line, text, "shape", name, fence.line, (shape,), places))
+            found.append(
+                Claim(line, text, "shape", name, fence.line, (shape,), places, source="docstring")
+            )
     return found
 
 
-def find_claims(lesson: Lesson) -> list[Claim]:
-    """Every claim of every Python block, in line order."""
-    lines = lesson.source.splitlines()
+def lesson_names(lesson: Lesson) -> frozenset[str]:
+    """Every name any block of the lesson binds: what a formula may read."""
+    names: set[str] = set()
+    for fence in lesson.python_fences:
+        tree = parse_block(fence)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.alias):
+                names.add((node.asname or node.name).split(".")[0])
+    return frozenset(names)
+
+
+def _keyword_call(stmt: ast.stmt, node: ast.expr) -> ast.Call | None:
+    """The call that ``node`` is a keyword argument (or a positional one) of."""
+    for call in ast.walk(stmt):
+        if isinstance(call, ast.Call) and (
+            any(kw.value is node for kw in call.keywords) or any(a is node for a in call.args)
+        ):
+            return call
+    return None
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call):
+        return list(node.args)
+    return []
+
+
+def _value_claim(
+    comment: Comment, kind: str, index: _Index | None, block: int, operands: bool = False
+) -> Claim:
+    """A claim about the value the commented line produces; on a keyword-argument line of a
+    call spread over several lines, about what the call builds."""
+
+    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
+        return Claim(comment.line, comment.text, kind, subject, block, (), places, reason)
+
+    if index is None:
+        return claim("")
+    stmt = index.statement_at(comment.line)
+    if stmt is None:
+        return claim("", reason="no statement on this line")
+    node, subject, reason = value_on_line(stmt, comment.line)
+    if node is None:
+        return claim(subject, reason=reason)
+    if kind == "behaviour":
+        call = _keyword_call(stmt, node)
+        if call is not None and call.end_lineno != comment.line:
+            node = call
+            subject = ast.unparse(call.func) + "(...)"
+            if isinstance(stmt, ast.Assign) and stmt.value is call:
+                subject = ast.unparse(stmt.targets[0])
+    places: tuple[Placement, ...] = (_wrap(node),)
+    if operands:
+        places += tuple(_wrap(n, "operand", i) for i, n in enumerate(_operands(node)))
+    return claim(subject, places)
+
+
+def _call_claim(comment: Comment, index: _Index | None, block: int) -> Claim:
+    """A claim about the object whose method the line calls: looked at before and after."""
+
+    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
+        return Claim(comment.line, comment.text, "behaviour", subject, block, (), places, reason)
+
+    if index is None:
+        return claim("")
+    stmt = index.statement_at(comment.line)
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if (
+        stmt is None
+        or not isinstance(call, ast.Call)
+        or not isinstance(call.func, ast.Attribute)
+        or not isinstance(call.func.value, ast.Name | ast.Attribute)
+    ):
+        return claim("", reason="the line calls no method of a named object (obj.method())")
+    receiver = ast.unparse(call.func.value)
+    return claim(
+        receiver, _around(stmt, "before", (receiver,), 0) + _around(stmt, "after", (receiver,), 1)
+    )
+
+
+def _example_claims(fence: Fence, index: _Index | None) -> list[Claim]:
+    """Doctest examples: the expected output of each, checked as doctest does; an output
+    such as ``torch.Size([5, 3])`` is a shape claim about the example's value."""
     found: list[Claim] = []
+    for example in fence.examples:
+        stmt = index.statement_at(example.line) if index is not None else None
+        text = example.want.strip()
+        shape = parse_shape(text) if text.startswith(("torch.Size(", "Size(")) else None
+        if stmt is None:
+            found.append(Claim(example.want_line, text, "output", "", fence.line, source="doctest"))
+        elif shape is not None and isinstance(stmt, ast.Expr):
+            subject = ast.unparse(stmt.value)
+            found.append(
+                Claim(
+                    example.want_line,
+                    text,
+                    "shape",
+                    subject,
+                    fence.line,
+                    (shape,),
+                    (_wrap(stmt.value),),
+                    source="doctest",
+                )
+            )
+        else:
+            places = _around(stmt, "before", (), 0) + _around(stmt, "after", (), 1)
+            subject = ast.unparse(stmt).splitlines()[0]
+            found.append(
+                Claim(
+                    example.want_line,
+                    text,
+                    "output",
+                    subject,
+                    fence.line,
+                    (),
+                    places,
+                    source="doctest",
+                )
+            )
+    return found
+
+
+def example_of(fence: Fence, line: int) -> Example | None:
+    return next((e for e in fence.examples if e.want_line == line), None)
+
+
+def read_comments(lesson: Lesson) -> tuple[list[Claim], list[Comment]]:
+    """Every claim of every Python block in line order, and the comments that are prose.
+
+    A comment is a shape claim, a formula, a named behaviour (``behaviours.REGISTRY``), or
+    prose; docstring entries and doctest outputs are claims too.
+    """
+    lines = source_lines(lesson.source)
+    known = lesson_names(lesson)
+    found: list[Claim] = []
+    prose: list[Comment] = []
     for fence in lesson.python_fences:
         tree = parse_block(fence)
         index = _Index(tree) if tree is not None else None
         for comment in comments(fence.code, fence.code_line):
             said = read_shape_comment(comment.text)
+            named = behaviours.read(comment.text) if comment.trailing else None
             if said is not None:
                 found.append(_shape_claim(comment, said, index, fence.line))
+            elif comment.trailing and parse_formula(comment.text, known) is not None:
+                found.append(_value_claim(comment, "formula", index, fence.line))
+            elif named and named[0][0].place == "call":
+                found.append(_call_claim(comment, index, fence.line))
+            elif named:
+                operands = any(b.operands for b, _ in named)
+                found.append(_value_claim(comment, "behaviour", index, fence.line, operands))
+            else:
+                prose.append(comment)
         if tree is not None:
             found.extend(_docstring_claims(fence, tree, lines))
-    return sorted(found, key=lambda c: c.line)
+        found.extend(_example_claims(fence, index))
+    return sorted(found, key=lambda c: c.line), prose
+
+
+def find_claims(lesson: Lesson) -> list[Claim]:
+    """Every claim of every Python block, in line order."""
+    return read_comments(lesson)[0]

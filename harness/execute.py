@@ -12,16 +12,17 @@ import builtins
 import contextlib
 import copy
 import io
+import itertools
 import os
 import random
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from types import TracebackType
 
 from harness.claims import Claim, parse_block
-from harness.depends import dependency_map
+from harness.depends import Statement, dependency_map
 from harness.devices import Census, mechanism_limit, synchronize
 from harness.instrument import BINDINGS, PROBE, compile_block
 from harness.lesson import Fence, Lesson
@@ -106,31 +107,40 @@ def run_lesson(
     on_block: Callable[[Fence, BlockResult, dict[int, ClaimResult]], None],
     on_start: Callable[[Fence], None] = lambda fence: None,
     isolated: bool = False,
-    only: int | None = None,
+    only: int | Collection[int] | None = None,
 ) -> dict[int, ClaimResult]:
     """Run every Python block; report each through ``on_block``; return claim verdicts.
 
     Reader order shares one namespace; ``isolated`` gives each block a fresh one holding only
-    what its snippet brings (the earlier statements it needs); ``only`` runs one block alone.
+    what its snippet brings (the earlier statements it needs); ``only`` runs just that block
+    (or those blocks), each alone. ``on_block`` gets the claim checks made while that block
+    ran (its prelude's excluded): a block's contribution, which ``ClaimResult.fold`` adds up.
     """
-    probe = Probe(claims, lesson.path)
+    probe = Probe(claims, lesson.path, lesson.python_fences)
     namespace = _namespace(probe)
-    deps = dependency_map(lesson) if isolated or only is not None else {}
+    wanted = {only} if isinstance(only, int) else only
+    deps = dependency_map(lesson) if isolated or wanted is not None else {}
+    verdicts: dict[int, ClaimResult] = {}
     defined_by_failed: dict[str, int] = {}
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="harness-") as workdir:
         os.chdir(workdir)
         try:
             for fence in lesson.python_fences:
-                if only is not None and fence.line != only:
+                if wanted is not None and fence.line not in wanted:
                     continue
                 on_start(fence)
                 tree = parse_block(fence)
-                prelude: list[ast.stmt] = []
-                if deps:
+                failed = None
+                if deps and fence.directives.skip is None:
                     namespace = _namespace(probe)
-                    prelude = [copy.deepcopy(s.node) for s in deps[fence.line].statements]
-                result = _run_block(lesson, fence, claims, device, namespace, probe, prelude)
+                    statements = deps[fence.line].statements
+                    failed = _run_prelude(lesson, statements, claims, device, namespace)
+                probe.tallies = {}
+                if failed is not None:
+                    result = BlockResult("failed", 0.0, "", failed)
+                else:
+                    result = _run_block(lesson, fence, claims, device, namespace, probe)
                 if result.error is not None and deps:
                     _explain_isolated(result.error, lesson, fence)
                 if result.error is not None and not deps:
@@ -140,9 +150,43 @@ def run_lesson(
                         for name in defined_names(tree):
                             defined_by_failed.setdefault(name, fence.line)
                 on_block(fence, result, probe.tallies)
+                for line, tally in probe.tallies.items():
+                    verdicts.setdefault(line, ClaimResult("not-run")).fold(tally)
         finally:
             os.chdir(cwd)
-    return probe.tallies
+    return verdicts
+
+
+def _run_prelude(
+    lesson: Lesson,
+    statements: Sequence[Statement],
+    claims: Sequence[Claim],
+    device: str,
+    namespace: dict[str, object],
+) -> ErrorInfo | None:
+    """A snippet's earlier statements, block by block, each seeded as in reader order; their
+    output is dropped and their claim checks are not the block's (the caller resets them).
+    Statements of blocks that a ``skip`` directive keeps from running are left out."""
+    skipped = {f.line for f in lesson.python_fences if f.directives.skip is not None}
+    for block, group in itertools.groupby(statements, key=lambda s: s.block):
+        if block in skipped:
+            continue
+        tree = ast.Module([copy.deepcopy(s.node) for s in group], [])
+        code = compile_block(tree, claims, lesson.path)
+        namespace[BINDINGS] = {}
+        _seed()
+        try:
+            with (
+                contextlib.redirect_stdout(_Capped()),
+                contextlib.redirect_stderr(_Capped()),
+                _on_device(device, Census(device, lesson.path)),
+            ):
+                exec(code, namespace)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # as the block itself would have raised it
+            return _error(error, lesson.path)
+    return None
 
 
 def _namespace(probe: Probe) -> dict[str, object]:
@@ -201,14 +245,16 @@ def _run_block(
     device: str,
     namespace: dict[str, object],
     probe: Probe,
-    prelude: Sequence[ast.stmt] = (),
 ) -> BlockResult:
+    directives = fence.directives
+    if directives.skip is not None:
+        reason = f"skipped by the directive at line {directives.line}: {directives.skip}"
+        return BlockResult("skipped", reason=reason)
     tree = parse_block(fence)
     if tree is None:
         return BlockResult("failed", 0.0, "", _syntax_error(fence, lesson.path))
     probe.block_names = defined_names(tree)
-    tree.body[:0] = prelude  # a snippet: the earlier statements the block needs, first
-    code = compile_block(tree, claims, lesson.path)
+    code = compile_block(tree, claims, lesson.path, console=fence.doctest)
     namespace[BINDINGS] = {}
     out = _Capped()
     _seed()
@@ -226,12 +272,44 @@ def _run_block(
     except BaseException as error:  # the lesson may raise anything, even SystemExit
         seconds = time.perf_counter() - start
         info = _error(error, lesson.path)
+        if directives.raises is not None:
+            return _expected(fence, error, info, seconds, out.getvalue(), census)
         limit = mechanism_limit(info.message) if device != "cpu" else None
         if limit is not None:
             reason = f"the harness's default-device mechanism, not the lesson: {limit}"
             return BlockResult("unsupported", seconds, out.getvalue(), info, reason)
         return _with_census(BlockResult("failed", seconds, out.getvalue(), info), census)
-    return _with_census(BlockResult("passed", time.perf_counter() - start, out.getvalue()), census)
+    seconds = time.perf_counter() - start
+    if directives.raises is not None:
+        error_info = ErrorInfo(
+            "ExpectedException",
+            f"expected {directives.raises} (directive at line {directives.line}), got no exception",
+            directives.line,
+        )
+        return _with_census(BlockResult("failed", seconds, out.getvalue(), error_info), census)
+    return _with_census(BlockResult("passed", seconds, out.getvalue()), census)
+
+
+def _expected(
+    fence: Fence,
+    error: BaseException,
+    info: ErrorInfo,
+    seconds: float,
+    stdout: str,
+    census: Census,
+) -> BlockResult:
+    """A block under ``raises``: the exception it names (or a subclass) passes it."""
+    wanted = fence.directives.raises or ""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    names |= {f"{cls.__module__}.{cls.__qualname__}" for cls in type(error).__mro__}
+    if wanted in names:
+        reason = f"raised {info.type} as the directive at line {fence.directives.line} expects"
+        return _with_census(BlockResult("passed", seconds, stdout, reason=reason), census)
+    info.message = (
+        f"expected {wanted} (directive at line {fence.directives.line}), "
+        f"got {info.type}: {info.message}"
+    )
+    return _with_census(BlockResult("failed", seconds, stdout, info), census)
 
 
 def _with_census(result: BlockResult, census: Census) -> BlockResult:

@@ -1,7 +1,8 @@
 """Rewrite a block's AST so that each claim is checked where it applies, then compile it.
 
 Probes call the ``__harness__`` object of the lesson namespace (see ``probe.Probe``):
-``__harness__.value(line, expr, bindings)`` returns ``expr`` unchanged, and
+``__harness__.value(line, expr, bindings)`` returns ``expr`` unchanged (so does
+``__harness__.operand(line, index, expr)``, which keeps an operand for the claim), and
 ``__harness__.names(line, phase, names, bindings)`` looks names up in the caller's frame.
 Each function that holds a probe starts a fresh ``__harness_bindings__`` dict, so symbolic
 dimensions bind once per call. Line numbers stay those of the lesson: tracebacks name it.
@@ -31,14 +32,15 @@ def _bindings() -> ast.Name:
 
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, claims: Sequence[Claim]) -> None:
-        self.wraps: dict[Wrap, int] = {}
+        # position -> [(claim line, wrap)]: several claims may look at one expression
+        self.wraps: dict[tuple[int, int, int, int], list[tuple[int, Wrap]]] = defaultdict(list)
         self.inserts: dict[tuple[int, int], list[tuple[Insert, int]]] = defaultdict(list)
         for claim in claims:
             if claim.reason:
                 continue
             for place in claim.places:
                 if isinstance(place, Wrap):
-                    self.wraps[place] = claim.line
+                    self.wraps[place.position].append((claim.line, place))
                 else:
                     self.inserts[(place.line, place.col)].append((place, claim.line))
         self.probed: set[int] = set()  # id() of functions that hold a probe
@@ -50,11 +52,15 @@ class _Rewriter(ast.NodeTransformer):
             and hasattr(node, "lineno")
             and not isinstance(getattr(node, "ctx", None), ast.Store)
         ):
-            key = Wrap(node.lineno, node.col_offset, node.end_lineno or 0, node.end_col_offset or 0)
-            line = self.wraps.get(key)
-            if line is not None:
-                probe = _call("value", [ast.Constant(line), node, _bindings()])
-                return ast.copy_location(probe, node)
+            key = (node.lineno, node.col_offset, node.end_lineno or 0, node.end_col_offset or 0)
+            wrapped: ast.expr = node
+            for line, place in self.wraps.get(key, ()):
+                if place.role == "operand":
+                    args = [ast.Constant(line), ast.Constant(place.index), wrapped]
+                    wrapped = _call("operand", args)
+                else:
+                    wrapped = _call("value", [ast.Constant(line), wrapped, _bindings()])
+            return ast.copy_location(wrapped, node)
         return node
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
@@ -112,13 +118,28 @@ def _holds_probe(function: ast.AST) -> bool:
     return False
 
 
-def instrument(tree: ast.Module, claims: Sequence[Claim]) -> ast.Module:
-    """Insert the probes of ``claims`` into ``tree`` (lesson line numbers), in place."""
+def _display(tree: ast.Module) -> None:
+    """A console session shows the value of each expression statement: so does the block."""
+    for index, stmt in enumerate(tree.body):
+        if isinstance(stmt, ast.Expr):
+            call = ast.copy_location(_call("display", [stmt.value]), stmt.value)
+            tree.body[index] = ast.copy_location(ast.Expr(call), stmt)
+
+
+def instrument(tree: ast.Module, claims: Sequence[Claim], console: bool = False) -> ast.Module:
+    """Insert the probes of ``claims`` into ``tree`` (lesson line numbers), in place.
+
+    ``console``: a doctest-style block, whose expression statements display their values.
+    """
     _Rewriter(claims).visit(tree)
+    if console:
+        _display(tree)
     _start_bindings(tree)
     return ast.fix_missing_locations(tree)
 
 
-def compile_block(tree: ast.Module, claims: Sequence[Claim], filename: str) -> CodeType:
+def compile_block(
+    tree: ast.Module, claims: Sequence[Claim], filename: str, console: bool = False
+) -> CodeType:
     """Compile an instrumented block; tracebacks name ``filename`` at lesson lines."""
-    return compile(instrument(tree, claims), filename, "exec", dont_inherit=True)
+    return compile(instrument(tree, claims, console), filename, "exec", dont_inherit=True)

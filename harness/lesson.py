@@ -2,41 +2,66 @@
 
 A *Lesson* is the document; a *Fence* is one region of it. Parsing is markdown-it-py's
 (``Token.map`` gives the source lines), front matter is mdit-py-plugins' and PyYAML's.
+Fence styles: ```` ```python ````, ``py``, ``python3``, ``pycon``, MyST ``{code-block} python``
+and d2l's ``{.python .input}``; doctest-style blocks (``>>>`` lines) become plain Python whose
+expected outputs are kept as ``Example``s. Directives for the harness are HTML comments just
+before a fence (``harness.directives``).
 """
 
 from __future__ import annotations
 
+import doctest
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
+from harness.directives import Directives, parse_directive
+from harness.errors import LessonError
+
+PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "pycon", "ipython3", "ipython"})
+DOCTEST_LANGUAGES = frozenset({"pycon"})
+_MYST = re.compile(r"\{(?:code-block|code-cell|code|sourcecode)\}\s*(\S*)")
+_CLOSING = re.compile(r"[\s>]*(`{3,}|~{3,})\s*")  # in a list or a blockquote too
+_MYST_OPTION = re.compile(r"\s*:[\w-]+:.*")
 
 
-class LessonError(Exception):
-    """A lesson the harness cannot use; ``str()`` is the one-line message for the author."""
+__all__ = ["Example", "Fence", "Lesson", "LessonError", "parse_lesson", "read_lesson"]
 
-    def __init__(self, path: str, message: str, line: int | None = None) -> None:
-        self.path = path
-        self.line = line
-        self.reason = message
-        where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"{where}: {message}")
+
+@dataclass(frozen=True)
+class Example:
+    """A doctest example's expected output: claimed by the statement at ``line``..``end_line``."""
+
+    line: int
+    end_line: int
+    want: str
+    want_line: int
+    options: tuple[tuple[int, bool], ...] = ()
 
 
 @dataclass(frozen=True)
 class Fence:
-    """One fenced block: ``line`` is the opening fence, ``code`` starts on ``line + 1``."""
+    """One fenced block: ``line`` is the opening fence, ``code`` starts on ``line + 1``.
+
+    ``code`` is what runs: the fence's text with MyST option lines blanked, doctest prompts
+    removed (expected outputs become ``examples``) and ``replace`` directives applied, always
+    with the lesson's line numbers. ``hidden``: the fence sits inside an HTML comment.
+    """
 
     line: int
     end_line: int
     info: str
     language: str
     code: str
+    directives: Directives = field(default_factory=Directives)
+    examples: tuple[Example, ...] = ()
+    hidden: bool = False
+    doctest: bool = False  # written as a console session: ``>>>`` prompts
 
     @property
     def code_line(self) -> int:
@@ -45,6 +70,10 @@ class Fence:
     @property
     def is_python(self) -> bool:
         return self.language in PYTHON_LANGUAGES
+
+    @property
+    def time_limit(self) -> float | None:
+        return self.directives.time_limit
 
 
 @dataclass(frozen=True)
@@ -60,38 +89,143 @@ class Lesson:
         return tuple(f for f in self.fences if f.is_python)
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as markdown-it counts them: split at ``\\n``, ``\\r\\n`` and ``\\r``
+    only (``str.splitlines`` also splits at form feeds and Unicode separators)."""
+    return re.split(r"\r\n|\r|\n", text)
+
+
 def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark").use(front_matter_plugin)
 
 
 def fence_language(info: str) -> str:
-    """The language of an info string: ``python``, ``py title="x"`` -> first word, lower case."""
-    words = info.strip().split()
+    """The language of an info string, lower case: ``python``, ``py title="x"`` -> first word;
+    MyST ``{code-block} python`` -> ``python``; d2l ``{.python .input}`` -> ``python``."""
+    info = info.strip()
+    myst = _MYST.match(info)
+    if myst:
+        return myst.group(1).lower()
+    if info.startswith("{."):
+        return info[2:].split()[0].rstrip("}").lower() if len(info) > 2 else ""
+    words = info.split()
     return words[0].lower() if words else ""
 
 
+def _is_doctest(language: str, code: str) -> bool:
+    if language in DOCTEST_LANGUAGES:
+        return True
+    first = next((line for line in code.splitlines() if line.strip()), "")
+    return first.lstrip().startswith(">>>")
+
+
+def _doctest_code(code: str, first_line: int, path: str) -> tuple[str, tuple[Example, ...]]:
+    """Doctest text as plain Python on the same lines, and each example's expected output."""
+    try:
+        examples = doctest.DocTestParser().get_examples(code, path)
+    except ValueError as error:  # inconsistent indentation, a prompt without a space
+        found = re.search(r"line (\d+)", str(error))
+        line = first_line + int(found.group(1)) - 1 if found else first_line
+        raise LessonError(path, f"doctest block: {str(error).splitlines()[0]}", line) from None
+    lines = [""] * len(code.split("\n"))
+    kept: list[Example] = []
+    for example in examples:
+        source = example.source.rstrip("\n").split("\n")
+        for offset, text in enumerate(source):
+            lines[example.lineno + offset] = text
+        line = first_line + example.lineno
+        end = line + len(source) - 1
+        if example.want:
+            options = tuple(sorted(example.options.items()))
+            kept.append(Example(line, end, example.want, end + 1, options))
+    text = "\n".join(lines)
+    return text if text.endswith("\n") else text + "\n", tuple(kept)
+
+
+def _code(
+    info: str, language: str, content: str, first_line: int, path: str
+) -> tuple[str, tuple[Example, ...]]:
+    if language not in PYTHON_LANGUAGES:
+        return content, ()
+    if _MYST.match(info.strip()):  # option lines at the top: ``:caption: x``
+        lines = content.splitlines(keepends=True)
+        for index, text in enumerate(lines):
+            if not _MYST_OPTION.fullmatch(text.rstrip("\n")):
+                break
+            lines[index] = "\n"
+        content = "".join(lines)
+    if _is_doctest(language, content):
+        return _doctest_code(content, first_line, path)
+    return content, ()
+
+
+def _closed(token: Token, lines: list[str]) -> bool:
+    assert token.map is not None
+    start, end = token.map
+    if end - 1 <= start or end > len(lines):
+        return False
+    closing = _CLOSING.fullmatch(lines[end - 1])
+    marker = token.markup
+    return (
+        closing is not None
+        and closing.group(1)[0] == marker[0]
+        and len(closing.group(1)) >= len(marker)
+    )
+
+
+def _fence(
+    token: Token, path: str, lines: list[str], offset: int, directives: Directives, hidden: bool
+) -> Fence:
+    assert token.map is not None
+    start, end = token.map[0] + offset, token.map[1] + offset
+    if not _closed(token, lines[offset:]):
+        raise LessonError(path, "this code fence is never closed (no closing ``` line)", start + 1)
+    language = fence_language(token.info)
+    code, examples = _code(token.info, language, token.content, start + 2, path)
+    console = language in PYTHON_LANGUAGES and _is_doctest(language, token.content)
+    code = directives.apply(code, start + 1, path)
+    return Fence(start + 1, end, token.info, language, code, directives, examples, hidden, console)
+
+
 def parse_lesson(source: str, path: str) -> Lesson:
-    """Parse lesson text; ``path`` is how messages name the file."""
+    """Parse lesson text; ``path`` is how messages name the file.
+
+    Unusable input (front matter that is not YAML, an unclosed fence, an unknown or misplaced
+    directive) raises LessonError with the line.
+    """
     tokens = _markdown().parse(source)
+    lines = source_lines(source)
     meta: dict[str, object] = {}
     fences: list[Fence] = []
     title = ""
+    pending = Directives()
     for index, token in enumerate(tokens):
+        if token.type == "html_block" and token.map is not None:
+            directive = parse_directive(token.content, token.map[0] + 1, path)
+            if directive is None:
+                continue
+            if directive.name == "hidden":
+                fences.extend(_hidden(directive.body, token.map[0] + 1, path, lines, pending))
+                pending = Directives()
+            else:
+                pending = pending.add(directive, path)
+            continue
+        if pending and token.type != "fence" and token.block and token.nesting >= 0:
+            raise LessonError(
+                path,
+                "the directive is not followed by a code block (found "
+                f"{token.type.removesuffix('_open')})",
+                pending.line,
+            )
         if token.type == "front_matter":
             meta = _front_matter(token.content, path)
         elif token.type == "fence" and token.map is not None:
-            start, end = token.map
-            fences.append(
-                Fence(
-                    line=start + 1,
-                    end_line=end,
-                    info=token.info,
-                    language=fence_language(token.info),
-                    code=token.content,
-                )
-            )
+            fences.append(_fence(token, path, lines, 0, pending, False))
+            pending = Directives()
         elif token.type == "heading_open" and token.tag == "h1" and not title:
             title = tokens[index + 1].content
+    if pending:
+        raise LessonError(path, "the directive is not followed by a code block", pending.line)
     stem = Path(path).stem
     lesson_id = str(meta.get("id") or stem)
     if not re.fullmatch(r"[\w.-]+", lesson_id):
@@ -103,6 +237,19 @@ def parse_lesson(source: str, path: str) -> Lesson:
         source=source,
         fences=tuple(fences),
     )
+
+
+def _hidden(body: str, line: int, path: str, lines: list[str], pending: Directives) -> list[Fence]:
+    """The fences inside a ``<!-- harness: hidden ... -->`` comment that starts at ``line``."""
+    found = [
+        _fence(token, path, lines, line - 1, pending, True)
+        for token in _markdown().parse(body)
+        if token.type == "fence" and token.map is not None
+    ]
+    python = [fence for fence in found if fence.is_python]
+    if not python:
+        raise LessonError(path, "a hidden directive holds no Python code block", line)
+    return python
 
 
 def _front_matter(text: str, path: str) -> dict[str, object]:
@@ -139,7 +286,14 @@ def read_lesson(path: Path | str) -> Lesson:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise LessonError(shown, f"is not UTF-8 (byte {error.start})", line) from None
-    lesson = parse_lesson(text.removeprefix("\ufeff"), shown)
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise LessonError(shown, "is empty")
+    lesson = parse_lesson(text, shown)
     if not lesson.python_fences:
-        raise LessonError(shown, "no Python blocks found (fences tagged python, py or python3)")
+        raise LessonError(
+            shown,
+            "no Python blocks found (fences tagged python, py, python3, pycon or "
+            "{code-block} python)",
+        )
     return lesson

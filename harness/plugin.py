@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--harness-json", metavar="FILE", help="write the JSON results here")
     group.addoption(
+        "--harness-report", metavar="DIR", help="write the HTML report here (index.html)"
+    )
+    group.addoption(
         "--isolated",
         action="store_true",
         help="run each block alone from its snippet: independent items (default: reader order)",
@@ -164,9 +167,24 @@ class ResultsWriter:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         target = self.config.getoption("harness_json")
-        if target and self.parts:
-            devices = _devices(self.config)
-            document = results_json(merge_lessons(self.parts), devices, [])
+        report_dir = self.config.getoption("harness_report")
+        if not (target or report_dir) or not self.parts:
+            return
+        devices = _devices(self.config)
+        document = results_json(merge_lessons(self.parts), devices, [])
+        if target:
             path = Path(target)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        if report_dir:
+            from harness.report import write_report  # Jinja2 and Pygments: only when asked for
+
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            try:  # lesson paths are relative to rootdir (see _shown)
+                written = write_report([document], Path(report_dir), root=self.config.rootpath)
+                line = f"harness report: {written[0]}"
+            except OSError as error:
+                line = f"harness report: {report_dir}: cannot be written ({error.strerror})"
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            if terminal is not None:
+                terminal.write_line(line)

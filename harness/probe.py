@@ -5,12 +5,17 @@ A probe never raises into the lesson: whatever it cannot decide becomes ``unchec
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-from harness.claims import Claim
+from harness import behaviours
+from harness.claims import Claim, example_of
+from harness.formulas import compare, evaluate, parse_formula
+from harness.lesson import Fence
 from harness.results import ClaimResult
 from harness.shapes import Shape, format_dims, match
 
@@ -30,6 +35,11 @@ def shape_of(value: object) -> tuple[tuple[int, ...] | None, str]:
     return None, f"the value is a {type(value).__name__}, which has no shape"
 
 
+def _names(text: str) -> list[str]:
+    """Every identifier in a formula's text: the formula's names are among them."""
+    return re.findall(r"[A-Za-z_]\w*", text)
+
+
 def _int(value: object) -> int | None:
     return value if type(value) is int else None
 
@@ -37,20 +47,48 @@ def _int(value: object) -> int | None:
 class Probe:
     """Checks claims for one lesson run and tallies a verdict per claim line."""
 
-    def __init__(self, claims: Sequence[Claim], filename: str) -> None:
+    def __init__(
+        self, claims: Sequence[Claim], filename: str, fences: Sequence[Fence] = ()
+    ) -> None:
         self.claims = {claim.line: claim for claim in claims}
         self.filename = filename
         self.tallies: dict[int, ClaimResult] = {}
         self.block_names: frozenset[str] = frozenset()
+        self.operands: dict[int, dict[int, object]] = {}
+        self.states: dict[int, list[Any]] = {}  # call behaviours: what ``before`` saw
+        self.marks: list[int] = []  # doctest outputs: where stdout stood before the example
+        self.examples = {
+            claim.line: example
+            for fence in fences
+            for claim in claims
+            if (example := example_of(fence, claim.line)) is not None
+        }
 
     # called by instrumented code -------------------------------------------------------
     def value(self, line: int, value: object, bindings: dict[str, int]) -> object:
         try:
             frame = sys._getframe(1)
-            shape, why = shape_of(value)
-            self._check(line, 0, shape, why, bindings, frame, "")
+            kind = self.claims[line].kind
+            if kind == "formula":
+                self._formula(line, value, frame)
+            elif kind == "behaviour":
+                self._behaviour(line, value)
+            else:
+                shape, why = shape_of(value)
+                self._check(line, 0, shape, why, bindings, frame, "")
         except Exception as error:
             self._record(line, "unchecked", "", "", f"the harness could not check: {error!r}")
+        return value
+
+    @staticmethod
+    def display(value: object) -> None:
+        """An expression statement of a console session: its repr, as the console shows it."""
+        if value is not None:
+            print(repr(value))
+
+    def operand(self, line: int, index: int, value: object) -> object:
+        """Keep an operand of the claim's operation (evaluated before the operation)."""
+        self.operands.setdefault(line, {})[index] = value
         return value
 
     def names(
@@ -58,6 +96,13 @@ class Probe:
     ) -> None:
         try:
             frame = sys._getframe(1)
+            kind = self.claims[line].kind
+            if kind == "behaviour":
+                self._around_call(line, phase, names, frame)
+                return
+            if kind == "output":
+                self._output(line, phase)
+                return
             for name in names:
                 found, value = self._resolve(name, frame)
                 if not found:
@@ -68,6 +113,89 @@ class Probe:
                 self._check(line, phase, shape, why, bindings, frame, name)
         except Exception as error:
             self._record(line, "unchecked", "", "", f"the harness could not check: {error!r}")
+
+    # formulas, behaviours, doctest outputs ---------------------------------------------
+    def _formula(self, line: int, value: object, frame: FrameType) -> None:
+        claim = self.claims[line]
+        formula = parse_formula(claim.text, frozenset(_names(claim.text)))
+        if formula is None:  # pragma: no cover - the claim was found by parsing this text
+            raise ValueError("the formula does not parse")
+        values: dict[str, object] = {}
+        for name in formula.names:
+            found, named = self._resolve(name, frame)
+            if not found:
+                self._record(line, "unchecked", claim.text, "", f"no variable named {name} here")
+                return
+            values[name] = named
+        expected = evaluate(formula, values, value)
+        equal, actual, why = compare(formula, value, expected)
+        shown = f"{claim.text} element-wise"
+        if equal:
+            self._record(line, "passed", shown, shown, "")
+        else:
+            self._record(line, "failed", shown, actual, f"expected {shown}, got {why}")
+
+    def _outcome(self, line: int, outcome: behaviours.Outcome) -> None:
+        self._record(line, outcome.verdict, outcome.expected, outcome.actual, outcome.message)
+
+    def _behaviour(self, line: int, value: object) -> None:
+        parts = behaviours.read(self.claims[line].text) or []
+        given = self.operands.pop(line, {})
+        context = behaviours.Context(
+            operands=[given[i] for i in sorted(given)],
+            later=lambda outcome: self._later(line, outcome),
+        )
+        for behaviour, phrase in parts:
+            assert behaviour.check is not None
+            outcome = behaviour.check(phrase, value, context)
+            if outcome is not None:
+                self._outcome(line, outcome)
+
+    def _later(self, line: int, outcome: behaviours.Outcome) -> None:
+        with contextlib.suppress(Exception):  # a hook never breaks the lesson's forward pass
+            self._outcome(line, outcome)
+
+    def _around_call(self, line: int, phase: int, names: tuple[str, ...], frame: FrameType) -> None:
+        parts = behaviours.read(self.claims[line].text) or []
+        found, owner = self._resolve(names[0], frame)
+        if not found:
+            if phase == 1:
+                self._record(line, "unchecked", "", "", f"no variable named {names[0]} here")
+            return
+        if phase == 0:
+            self.states[line] = [b.before(m, owner) if b.before else None for b, m in parts]
+            return
+        states = self.states.pop(line, [None] * len(parts))
+        for (behaviour, phrase), state in zip(parts, states, strict=True):
+            assert behaviour.after is not None
+            self._outcome(line, behaviour.after(phrase, owner, state))
+
+    def _output(self, line: int, phase: int) -> None:
+        """A doctest example's output: what it printed, and its value's repr, as doctest."""
+        import doctest
+
+        out = sys.stdout
+        if phase == 0:
+            self.marks.append(out.tell())
+            return
+        start = self.marks.pop() if self.marks else 0
+        got = out.getvalue()[start:] if hasattr(out, "getvalue") else ""
+        example = self.examples[line]
+        flags = 0
+        for flag, on in example.options:
+            flags = flags | flag if on else flags & ~flag
+        checker = doctest.OutputChecker()
+        want = example.want
+        if checker.check_output(want, got, flags):
+            self._record(line, "passed", want.strip(), got.strip(), "")
+        else:
+            self._record(
+                line,
+                "failed",
+                want.strip(),
+                got.strip(),
+                f"expected output {want.strip()!r}, got {got.strip()!r}",
+            )
 
     # checking --------------------------------------------------------------------------
     def _check(

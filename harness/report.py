@@ -10,6 +10,11 @@ Several results documents (a CPU runner's, a GPU runner's) merge into one report
 per device (``harness.results.merge_lessons``). Pages are self-contained (inline CSS and SVG,
 no script, nothing fetched) and everything that comes from a lesson or its output is escaped:
 Jinja2 autoescapes, markdown-it runs with ``html`` off, Pygments escapes the code.
+
+HTML comments render as nothing, as on GitHub: a lesson's directives
+(``<!-- harness: skip "why" -->``) are shown instead as labels on their block, read with
+``harness.lesson.parse_lesson``, and a hidden block (``<!-- harness: hidden`` + a fence +
+``-->``) is shown folded where its comment stands.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
@@ -38,7 +45,9 @@ from pygments.lexer import Lexer
 from pygments.lexers import PythonLexer, TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from harness.lesson import PYTHON_LANGUAGES, fence_language
+from harness.directives import Directives
+from harness.errors import LessonError
+from harness.lesson import PYTHON_LANGUAGES, Fence, fence_language, parse_lesson
 from harness.results import ClaimResult, merge_lessons
 
 JSON = dict[str, Any]
@@ -46,6 +55,9 @@ JSON = dict[str, Any]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 KNOWN_SCHEMA = 1
 PYGMENTS_STYLE = "friendly"
+CONSOLE = "pycon"  # the lexer of console sessions (``>>>`` prompts and their outputs)
+_HTML_COMMENT = re.compile(r"<!--(?:>|->|.*?-->)", re.DOTALL)  # ``<!-->``, ``<!--->`` too
+COVERAGE_FIELDS = ("comments", "claims", "checked", "unchecked", "not_run", "prose")
 
 BLOCK_STATES = ("passed", "failed", "skipped", "unsupported", "not-run")
 CLAIM_STATES = ("passed", "failed", "unchecked", "not-run")
@@ -70,8 +82,12 @@ def read_inputs(paths: Iterable[Path]) -> tuple[list[JSON], list[JSON]]:
     for path in paths:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: cannot be read as JSON ({error})") from None
+        except OSError as error:
+            raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: is not UTF-8 (byte {error.start})") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: is not JSON ({error})") from None
         if isinstance(data, dict) and "lessons" in data:
             documents.append(data)
         elif isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
@@ -272,6 +288,7 @@ class ErrorView:
     line: int | None
     traceback: str
     anchor: str = ""
+    linked: bool = True  # ``line`` is a line of code on the page (not a directive's, say)
 
 
 @dataclass
@@ -336,12 +353,18 @@ class LineView:
     errors: list[ErrorView] = field(default_factory=list)
     notes: list[NoteView] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)  # devices whose work this line moved away
+    prose: str | None = None  # the comment on this line claims nothing checkable
+    continues: ClaimView | None = None  # a further line of a multi-line expected output
 
     @property
     def classes(self) -> str:
         names = ["line"]
         if self.claim is not None:
             names += ["claim", self.claim.verdict]
+        elif self.continues is not None:
+            names += ["continued", self.continues.verdict]
+        elif self.prose is not None:
+            names.append("prose")
         if self.errors:
             names.append("error")
         if self.notes or self.moved:
@@ -353,6 +376,68 @@ class LineView:
 class Need:
     name: str
     line: int | None
+
+
+@dataclass
+class DirectiveLabel:
+    """A directive of the block, said in words: the article does not show the comment."""
+
+    kind: str  # skip, raises, time-limit, replace
+    text: str
+
+
+def directive_labels(directives: Directives) -> list[DirectiveLabel]:
+    """``skipped: why``, ``expects ValueError``, ``time limit 30 s``, ``runs with 'a' → 'b'``."""
+    labels = []
+    if directives.skip is not None:
+        labels.append(DirectiveLabel("skip", f"skipped: {directives.skip}"))
+    if directives.raises is not None:
+        labels.append(DirectiveLabel("raises", f"expects {directives.raises}"))
+    if directives.time_limit is not None:
+        labels.append(DirectiveLabel("time-limit", f"time limit {directives.time_limit:g} s"))
+    for _, old, new in directives.replacements:
+        labels.append(DirectiveLabel("replace", f"runs with {old!r} → {new!r}"))
+    return labels
+
+
+@dataclass
+class Coverage:
+    """How many of a lesson's comments are claims, and how many of those were checked."""
+
+    comments: int
+    claims: int
+    checked: int
+    unchecked: int
+    not_run: int
+    prose: int
+
+    @classmethod
+    def of(cls, lesson: JSON) -> Coverage | None:
+        """The lesson's ``coverage``; None when the results have none (an older harness's)."""
+        found = _dict(lesson.get("coverage"))
+        counts = [_int(found.get(name)) for name in COVERAGE_FIELDS]
+        if not found or any(count is None for count in counts):
+            return None
+        return cls(*(count or 0 for count in counts))
+
+    @property
+    def parts(self) -> list[tuple[str, int]]:
+        """(what, how many) in reading order, for the summary and the index."""
+        return [
+            ("comments", self.comments),
+            ("claims", self.claims),
+            ("checked", self.checked),
+            ("unchecked", self.unchecked),
+            ("not run", self.not_run),
+            ("prose", self.prose),
+        ]
+
+
+@dataclass
+class ProseLine:
+    line: int
+    text: str
+    shown: bool  # the line is on the page (it can be linked to)
 
 
 @dataclass
@@ -370,10 +455,21 @@ class BlockView:
     bench: list[BenchView]
     charts: list[Chart]
     notes: list[NoteView]
+    directives: list[DirectiveLabel] = field(default_factory=list)
+    hidden: bool = False  # written inside an HTML comment: runs, not shown in the article
+    console: bool = False  # a console session: ``>>>`` prompts and expected outputs
 
     @property
     def anchor(self) -> str:
         return f"B{self.line}"
+
+    @property
+    def troubled(self) -> bool:
+        """Something other than passed on some device: a hidden block then shows unfolded."""
+        claims = self.claims + [ln.claim for ln in self.lines or [] if ln.claim is not None]
+        return any(r.status not in ("passed", "skipped") for r in self.results) or any(
+            c.verdict in ("failed", "unchecked") for c in claims
+        )
 
     @property
     def moved(self) -> list[DeviceResult]:
@@ -452,7 +548,9 @@ def _pygments_css() -> Markup:
 def _lexer(language: str) -> Lexer:
     options: dict[str, Any] = {"stripnl": False, "stripall": False, "ensurenl": True}
     lexer: Lexer
-    if language in PYTHON_LANGUAGES:
+    if language == CONSOLE:
+        lexer = get_lexer_by_name(CONSOLE, **options)
+    elif language in PYTHON_LANGUAGES:
         lexer = PythonLexer(**options)
     elif not language:
         lexer = TextLexer(**options)
@@ -520,8 +618,12 @@ class LessonPage:
     claim_anchor: dict[int, str] = field(default_factory=dict)
     error_anchor: dict[tuple[int, str], str] = field(default_factory=dict)
     moved_anchor: dict[tuple[int, str], str] = field(default_factory=dict)
+    fences: dict[int, Fence] | None = None  # by opening line; None: the text does not parse
+    parse_problem: str = ""
     _shown_blocks: set[int] = field(default_factory=set)
     _shown_claims: set[int] = field(default_factory=set)
+    _shown_lines: set[int] = field(default_factory=set)
+    _code_lines: set[int] = field(default_factory=set)
 
     @property
     def path(self) -> str:
@@ -529,7 +631,8 @@ class LessonPage:
 
     @property
     def title(self) -> str:
-        return _text(self.meta.get("title") or self.lesson.get("title") or self.lesson.get("id"))
+        title = self.meta.get("title") or self.lesson.get("title") or self.lesson.get("id")
+        return _uncommented(_text(title))
 
     @property
     def description(self) -> str:
@@ -554,6 +657,22 @@ class LessonPage:
             if line is not None:
                 found.append(NoteView(line, _text(note.get("kind")), _text(note.get("message"))))
         return sorted(found, key=lambda n: n.line)
+
+    def _is_code(self, line: int | None) -> bool:
+        """Whether ``line`` is a line of code the page shows (one a link can land on)."""
+        return line in self._code_lines
+
+    def coverage(self) -> Coverage | None:
+        return Coverage.of(self.lesson)
+
+    def prose(self) -> list[ProseLine]:
+        """The comments that claim nothing checkable, as the results list them."""
+        found = []
+        for item in _dicts(self.lesson.get("prose")):
+            line = _int(item.get("line"))
+            if line is not None:
+                found.append(ProseLine(line, _text(item.get("text")), line in self._shown_lines))
+        return sorted(found, key=lambda p: p.line)
 
     def counts(self) -> Counts:
         blocks: dict[str, dict[str, int]] = {d: {} for d in self.devices}
@@ -633,10 +752,20 @@ class LessonPage:
         return views, losses
 
     def block_view(
-        self, line: int, info: str, code: str | None, end_line: int | None = None
+        self,
+        line: int,
+        info: str,
+        code: str | None,
+        end_line: int | None = None,
+        hidden: bool = False,
     ) -> BlockView:
-        """The block whose opening fence is ``line``; ``code`` None when the text is missing."""
+        """The block whose opening fence is ``line``; ``code`` None when the text is missing.
+
+        ``code`` is the block as the markdown has it (prompts and outputs of a console session
+        included), never the code the harness ran.
+        """
         self._shown_blocks.add(line)
+        fence = (self.fences or {}).get(line)
         block = next((b for b in self.blocks() if _int(b.get("line")) == line), {})
         language = fence_language(info) or _text(block.get("language"))
         if end_line is None:
@@ -679,6 +808,7 @@ class LessonPage:
                         line=_int(error.get("line")),
                         traceback=_text(error.get("traceback")),
                         anchor=f"E{line}-{len(errors) + 1}",
+                        linked=self._is_code(_int(error.get("line"))),
                     )
                 )
             stdout = _text(result.get("stdout"))
@@ -721,6 +851,13 @@ class LessonPage:
             bench=bench,
             charts=charts,
             notes=notes,
+            directives=directive_labels(fence.directives) if fence is not None else [],
+            hidden=hidden or (fence is not None and fence.hidden),
+            console=(
+                fence.doctest
+                if fence is not None
+                else code is not None and language in PYTHON_LANGUAGES and _console(code)
+            ),
         )
         if code is not None:
             self._place_on_lines(view, code)
@@ -742,20 +879,31 @@ class LessonPage:
 
     def _place_on_lines(self, view: BlockView, code: str) -> None:
         """Put claims, errors, lesson notes and moved-at markers on the lines they name."""
+        lexer = CONSOLE if view.console else view.language
         lines = [
             LineView(number=view.line + 1 + index, html=html)
-            for index, html in enumerate(highlight_lines(code, view.language))
+            for index, html in enumerate(highlight_lines(code, lexer))
         ]
         by_number = {line.number: line for line in lines}
+        self._shown_lines.update(by_number)
         kept: list[ClaimView] = []
         for claim in view.claims:
             target = by_number.get(claim.line)
             if target is not None and target.claim is None:
                 claim.anchor = f"L{claim.line}"
                 target.claim = claim
+                if view.console and claim.kind == "output":  # its further output lines
+                    for number in range(claim.line + 1, claim.line + claim.text.count("\n") + 1):
+                        more = by_number.get(number)
+                        if more is not None and more.claim is None:
+                            more.continues = claim
             else:
                 kept.append(claim)
         view.claims = kept
+        for prose in self.prose():
+            target = by_number.get(prose.line)
+            if target is not None:
+                target.prose = prose.text
         elsewhere: list[ErrorView] = []
         for error in view.errors:
             target = by_number.get(error.line) if error.line is not None else None
@@ -780,8 +928,11 @@ class LessonPage:
 
     # ---- the article
 
-    def read_source(self) -> None:
+    def read_source(self, root: Path | None = None) -> None:
+        """Read the lesson text from ``path``, relative to ``root`` (default: the current dir)."""
         file = Path(self.path)
+        if root is not None and not file.is_absolute():
+            file = root / file
         try:
             raw = file.read_bytes()
         except FileNotFoundError:
@@ -794,6 +945,53 @@ class LessonPage:
             self.source = raw.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError as error:
             self.source_problem = f"is not UTF-8 (byte {error.start})"
+            return
+        try:
+            lesson = parse_lesson(self.source, self.path)
+        except LessonError as error:  # it changed since the run: the article is still shown
+            self.parse_problem = str(error)
+        else:
+            self.fences = {fence.line: fence for fence in lesson.fences}
+
+    def comment(self, token: Token, render_block: Callable[[BlockView], str]) -> str:
+        """An HTML comment renders as nothing, except the hidden blocks it holds, folded.
+
+        A fence inside the comment is a hidden block when ``parse_lesson`` says so, or, when
+        the lesson text no longer parses, when the results have a block at its line.
+        """
+        return "".join(
+            render_block(self.block_view(line, fence.info, fence.content, end, hidden=True))
+            for line, end, fence in self._hidden_fences(token)
+        )
+
+    def _hidden_fences(self, comment: Token) -> list[tuple[int, int, Token]]:
+        """(opening line, closing line, fence token) of each hidden block in a comment."""
+        if comment.map is None:
+            return []
+        found = []
+        for inner in MarkdownIt("commonmark", {"html": False}).parse(comment.content):
+            if inner.type != "fence" or inner.map is None:
+                continue
+            line = comment.map[0] + inner.map[0] + 1
+            if self.fences is not None:
+                fence = self.fences.get(line)
+                if fence is None or not fence.hidden:
+                    continue
+            elif not any(_int(b.get("line")) == line for b in self.blocks()):
+                continue
+            found.append((line, comment.map[0] + inner.map[1], inner))
+        return found
+
+    def _note_code_lines(self, tokens: Sequence[Token]) -> None:
+        """Remember the lines of code the article will show, hidden blocks' included."""
+        for token in tokens:
+            fences: list[tuple[int, Token]] = []
+            if token.type == "fence" and token.map is not None:
+                fences = [(token.map[0] + 1, token)]
+            elif token.type == "html_block":
+                fences = [(line, fence) for line, _, fence in self._hidden_fences(token)]
+            for line, fence in fences:
+                self._code_lines.update(range(line + 1, line + 1 + fence.content.count("\n")))
 
     def render_article(self) -> None:
         """Render the lesson text, or, without it, every block of the results on its own."""
@@ -819,6 +1017,7 @@ class LessonPage:
             if token.type == "front_matter":
                 self.meta = _front_matter(token.content)
         tokens = _without_title(tokens, self.title)
+        self._note_code_lines(tokens)
         self.article = Markup(markdown.renderer.render(tokens, markdown.options, {}))
         for block in self.blocks():
             line = _int(block.get("line")) or 0
@@ -906,11 +1105,16 @@ class LessonPage:
         return found
 
 
+def _uncommented(text: str) -> str:
+    """``text`` without HTML comments (a title ``Sly <!-- x --> lesson`` reads ``Sly lesson``)."""
+    return " ".join(_HTML_COMMENT.sub(" ", text).split()) if "<!--" in text else text
+
+
 def _without_title(tokens: list[Token], title: str) -> list[Token]:
     """The tokens without a first-level heading repeating the page title (shown above it)."""
     for index, token in enumerate(tokens[:-2]):
         if token.type == "heading_open" and token.tag == "h1":
-            if tokens[index + 1].content.strip() == title.strip():
+            if _uncommented(tokens[index + 1].content).strip() == title.strip():
                 return tokens[:index] + tokens[index + 3 :]
             break
     return tokens
@@ -933,6 +1137,21 @@ def _markdown(page: LessonPage, render_block: Callable[[BlockView], str]) -> Mar
         .use(anchors_plugin, min_level=1, max_level=3)
     )
 
+    # HTML comments are parsed (only they: other raw HTML stays text) so as to render as nothing.
+    markdown.block.ruler.before(
+        "html_block",
+        "html_comment",
+        _comment_block,
+        {"alt": ["paragraph", "reference", "blockquote"]},
+    )
+    markdown.inline.ruler.before("html_inline", "html_comment", _comment_inline)
+
+    def comment(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return page.comment(tokens[idx], render_block)
+
+    def nothing(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return ""
+
     def fence(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         if token.map is None:  # pragma: no cover - block tokens always carry their lines
@@ -950,7 +1169,60 @@ def _markdown(page: LessonPage, render_block: Callable[[BlockView], str]) -> Mar
 
     markdown.add_render_rule("fence", fence)
     markdown.add_render_rule("image", image)
+    markdown.add_render_rule("html_block", comment)
+    markdown.add_render_rule("html_comment", nothing)
     return markdown
+
+
+def _console(code: str) -> bool:
+    """Whether a Python fence's text is a console session: its first line starts ``>>>``."""
+    first = next((line for line in code.splitlines() if line.strip()), "")
+    return first.lstrip().startswith(">>>")
+
+
+def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """An HTML block comment (CommonMark's HTML block kind 2): from ``<!--`` to the line
+    holding ``-->``, as markdown-it's own ``html_block`` rule reads it with ``html`` on.
+
+    The token is an ``html_block`` whose content is never written to the page.
+    """
+    if state.is_code_block(start):
+        return False
+    first = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
+    if not first.startswith("<!--"):
+        return False
+    if silent:
+        return True
+    next_line = start + 1
+    if "-->" not in first:
+        while next_line < end:
+            if state.sCount[next_line] < state.blkIndent and not state.isEmpty(next_line):
+                break
+            text = state.src[
+                state.bMarks[next_line] + state.tShift[next_line] : state.eMarks[next_line]
+            ]
+            next_line += 1
+            if "-->" in text:
+                break
+    state.line = next_line
+    token = state.push("html_block", "", 0)
+    token.map = [start, next_line]
+    token.content = state.getLines(start, next_line, state.blkIndent, True)
+    return True
+
+
+def _comment_inline(state: StateInline, silent: bool) -> bool:
+    """An inline HTML comment (``text <!-- note --> text``): a token that renders as nothing."""
+    if not state.src.startswith("<!--", state.pos):
+        return False
+    close = state.src.find("-->", state.pos + 2)  # ``<!-->`` and ``<!--->`` are comments too
+    if close < 0:
+        return False
+    if not silent:
+        token = state.push("html_comment", "", 0)
+        token.content = state.src[state.pos : close + 3]
+    state.pos = close + 3
+    return True
 
 
 # --------------------------------------------------------------------------- the report
@@ -1079,17 +1351,20 @@ def _devices(documents: Sequence[JSON], lessons: Sequence[JSON]) -> list[str]:
     return sorted(found, key=_device_key)
 
 
-def _lesson_part(lesson: JSON) -> JSON | None:
+def _lesson_part(lesson: JSON, seen: dict[tuple[str, int, str], str]) -> JSON | None:
     """A copy of a lesson's results that ``merge_lessons`` can take whatever the file held.
 
     Blocks and claims without a line are left out, results default to ``{}``, and a claim's
     per-device results keep the fields ``ClaimResult`` knows (merging folds them through it).
+    ``seen`` holds the verdicts of earlier parts per (path, line, device): a verdict this
+    report does not know (a newer harness's) is never folded with another; the first stays.
     """
     if not isinstance(lesson.get("path"), str):
         return None
+    path = lesson["path"]
     known = {f.name for f in fields(ClaimResult)}
     blocks = [
-        {**block, "results": _dict(block.get("results"))}
+        {**block, "line": _int(block.get("line")), "results": _dict(block.get("results"))}
         for block in _dicts(lesson.get("blocks"))
         if _int(block.get("line")) is not None
     ]
@@ -1097,12 +1372,18 @@ def _lesson_part(lesson: JSON) -> JSON | None:
     for claim in _dicts(lesson.get("claims")):
         if _int(claim.get("line")) is None:
             continue
+        line = _int(claim.get("line")) or 0
         results = {}
         for device, result in _dict(claim.get("results")).items():
             if isinstance(result, dict):
                 kept = {k: v for k, v in result.items() if k in known}
+                kept["verdict"] = _text(kept.get("verdict")) or "not-run"
+                earlier = seen.get((path, line, str(device)))
+                if earlier is not None and not {earlier, kept["verdict"]} <= set(CLAIM_STATES):
+                    continue
+                seen.setdefault((path, line, str(device)), kept["verdict"])
                 results[str(device)] = {**asdict(ClaimResult("not-run")), **kept}
-        claims.append({**claim, "results": results})
+        claims.append({**claim, "line": line, "results": results})
     return {**lesson, "blocks": blocks, "claims": claims}
 
 
@@ -1110,14 +1391,18 @@ def write_report(
     documents: Sequence[dict[str, Any]],
     out: Path,
     benchmarks: Sequence[dict[str, Any]] = (),
+    root: Path | None = None,
 ) -> list[Path]:
     """Write ``out/index.html`` and ``out/<lesson id>.html``; return the paths written.
 
     ``documents`` are parsed JSON results files (schema 1), merged by lesson path, block and
     claim line (one column per device); ``benchmarks`` are parsed pytest-benchmark JSON files.
-    Each lesson's markdown is re-read from its ``path`` (relative to the current directory).
+    Each lesson's markdown is re-read from its ``path``, relative to ``root`` (the directory
+    the check ran in; default: the current directory). Raises OSError if ``out`` cannot be
+    written.
     """
-    parts = [_lesson_part(lesson) for d in documents for lesson in _dicts(d.get("lessons"))]
+    seen: dict[tuple[str, int, str], str] = {}
+    parts = [_lesson_part(lesson, seen) for d in documents for lesson in _dicts(d.get("lessons"))]
     lessons = merge_lessons(part for part in parts if part is not None)
     devices = _devices(documents, lessons)
     problems = list(
@@ -1137,7 +1422,7 @@ def write_report(
     written: list[Path] = []
     lesson_template = environment.get_template("lesson.html.j2")
     for page in pages:
-        page.read_source()
+        page.read_source(root)
         page.render_article()
         html = lesson_template.render(page=page, devices=devices, counts=page.counts())
         written.append(out / page.file)

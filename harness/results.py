@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
-from harness.claims import Claim
+from harness.claims import Claim, Comment
 from harness.depends import Need
 from harness.lesson import Fence, Lesson
 from harness.lint import Note
@@ -45,6 +45,7 @@ class BlockResult:
     census: dict[str, float] = field(default_factory=dict)  # share of torch ops per device
     flags: list[str] = field(default_factory=list)  # "ran-elsewhere"
     moved_at: int | None = None  # the lesson line that moved work off the device
+    cached: bool = False  # answered from the cache (harness.cache), not run this time
 
     @staticmethod
     def from_json(data: JSON) -> BlockResult:
@@ -92,6 +93,14 @@ class ClaimResult:
                 message,
             )
 
+    def fold(self, other: ClaimResult) -> None:
+        """Fold in another tally of this claim (the checks a later block made): folded in
+        block order, the same as one tally of every check in reader order."""
+        if other.checks:
+            checks = self.checks + other.checks
+            self.add(other.verdict, other.expected, other.actual, other.message)
+            self.checks = checks
+
 
 @dataclass
 class LessonResult:
@@ -105,6 +114,7 @@ class LessonResult:
     needs: dict[int, tuple[Need, ...]] = field(default_factory=dict)
     mode: str = "reader"
     notes: list[Note] = field(default_factory=list)
+    prose: list[Comment] = field(default_factory=list)  # comments that claim nothing checkable
 
     def borrowing(self) -> list[str]:
         """Portability notes: ``path.md:LINE: uses nn from line 609, ...`` per block."""
@@ -163,6 +173,51 @@ class LessonResult:
                 tally[result.status] = tally.get(result.status, 0) + 1
         return tally
 
+    def coverage(self) -> dict[str, int]:
+        """How much of what the lesson's code says the harness checks.
+
+        ``comments``: every ``#`` comment in a Python block; ``claims``: comments recognised
+        as claims, plus docstring entries and doctest outputs; ``checked``: claims passed or
+        failed on some device; ``unchecked``: understood but not decidable (with why);
+        ``not_run``: never reached; ``prose``: comments that claim nothing checkable.
+        """
+        outcomes = [
+            {v.verdict for v in self.verdicts.get(claim.line, {}).values()} for claim in self.claims
+        ]
+        checked = sum(1 for seen in outcomes if seen & {"passed", "failed"})
+        unchecked = sum(
+            1 for seen in outcomes if "unchecked" in seen and not seen & {"passed", "failed"}
+        )
+        from_comments = sum(1 for claim in self.claims if claim.source == "comment")
+        return {
+            "comments": from_comments + len(self.prose),
+            "claims": len(self.claims),
+            "checked": checked,
+            "unchecked": unchecked,
+            "not_run": len(self.claims) - checked - unchecked,
+            "prose": len(self.prose),
+        }
+
+    def coverage_lines(self) -> list[str]:
+        """``harness check --coverage``: the counts, then each unchecked claim and prose line."""
+        path, counts = self.lesson.path, self.coverage()
+        lines = [
+            f"{path}: coverage: {counts['comments']} comments, {counts['claims']} claims "
+            f"({counts['claims'] - counts['comments'] + counts['prose']} from docstrings and "
+            f"doctest outputs), {counts['checked']} checked, {counts['unchecked']} unchecked, "
+            f"{counts['not_run']} not run, {counts['prose']} prose"
+        ]
+        for claim in self.claims:
+            verdicts = self.verdicts.get(claim.line, {})
+            for device, verdict in verdicts.items():
+                if verdict.verdict in ("unchecked", "not-run"):
+                    lines.append(
+                        f"{path}:{claim.line}: [{device}] {verdict.verdict}: {claim.text}: "
+                        f"{verdict.message}"
+                    )
+        lines += [f"{path}:{c.line}: prose: {c.text}" for c in self.prose]
+        return lines
+
     def to_json(self) -> JSON:
         lesson = self.lesson
         return {
@@ -170,6 +225,8 @@ class LessonResult:
             "id": lesson.id,
             "title": lesson.title,
             "notes": [asdict(note) for note in self.notes],
+            "coverage": self.coverage(),
+            "prose": [{"line": c.line, "text": c.text} for c in self.prose],
             "blocks": [
                 {
                     "line": fence.line,

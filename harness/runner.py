@@ -3,6 +3,12 @@
 The worker (``harness.worker``) runs the blocks; this side collects its events, so a lesson
 that crashes or exits its process is reported as that block's failure while every other
 lesson and device still runs. Claims are found here too, so even a crashed run lists them.
+
+With a ``Cache`` (``harness check``; the pytest plugin runs without one), blocks whose key is
+stored are answered from it, and only the others run, each from its snippet prelude in one
+worker; should one of those fail, the lesson runs again in full, in reader order, so every
+failure reported is a reader-order one. Claim verdicts are folded from each block's
+contribution, cached or fresh.
 """
 
 from __future__ import annotations
@@ -14,16 +20,48 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
-from harness.claims import find_claims
-from harness.depends import dependency_map
+from harness.cache import Cache, Entry, block_keys
+from harness.claims import read_comments
+from harness.depends import Dependencies, dependency_map
 from harness.lesson import Lesson
 from harness.lint import device_fragile
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
 
 Progress = Callable[[Lesson, str, int], None]
+Contributions = dict[int, dict[int, ClaimResult]]  # block line -> claim line -> its checks
 TIME_LIMIT = 300.0  # seconds per block (worker start included): the lesson's own loop is ~3 s
+ENDED = "an earlier block ended the process"
+
+
+def default_memory_limit() -> int:
+    """Half of this machine's memory (or of its cgroup's ``memory.max``), in MB; 0: unknown.
+
+    A worker that imports torch and runs lessons/dl.md uses about 330 MB of data memory.
+    """
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return 0
+    try:
+        cgroup = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if cgroup.isdigit():
+            total = min(total, int(cgroup))
+    except OSError:
+        pass
+    return max(total // 2 // 2**20, 0)
+
+
+MEMORY_LIMIT = default_memory_limit()
+
+
+@dataclass(frozen=True)
+class Limits:
+    time: float  # seconds per block, unless its ``time-limit`` directive says otherwise
+    memory: int  # MB of data memory per worker; 0: no limit
 
 
 def check_lesson(
@@ -33,15 +71,21 @@ def check_lesson(
     isolated: bool = False,
     only: int | None = None,
     time_limit: float = TIME_LIMIT,
+    memory_limit: int = MEMORY_LIMIT,
+    cache: Cache | None = None,
 ) -> LessonResult:
     """Run ``lesson`` on every device and gather block results and claim verdicts.
 
     ``isolated``: each block runs alone from its snippet; ``only``: just that block (isolated).
+    ``cache``: answer unchanged blocks from it (ignored with ``only``).
     """
-    needs = {line: deps.needs for line, deps in dependency_map(lesson).items()}
+    deps = dependency_map(lesson)
+    needs = {line: d.needs for line, d in deps.items()}
     mode = "isolated" if isolated or only is not None else "reader"
-    result = LessonResult(lesson, find_claims(lesson), [], needs=needs, mode=mode)
+    claims, prose = read_comments(lesson)
+    result = LessonResult(lesson, claims, [], needs=needs, mode=mode, prose=prose)
     result.notes = device_fragile(lesson)
+    limits = Limits(time_limit, memory_limit)
     every = "all" in devices
     queue = ["cpu", *[d for d in devices if d not in ("all", "cpu")]] if every else list(devices)
     python = {fence.line for fence in lesson.python_fences}
@@ -56,11 +100,34 @@ def check_lesson(
                 )
         if only is not None and only not in python:
             continue
-        available = _run_on(result, device, progress, only, time_limit)
+        contributions: Contributions = {}
+        if cache is not None and only is None:
+            available = _cached_run(result, device, progress, limits, cache, deps, contributions)
+        else:
+            lines = None if only is None else {only}
+            available = _run_on(result, device, progress, lines, limits, contributions)
         if every:
+            if cache is not None and available:
+                cache.store_devices(available)
+            elif cache is not None:
+                available = _available(cache)
             queue += [d for d in available if d not in queue]
+        _fold(result, device, contributions)
         _settle(result, device, only)
     return result
+
+
+def cache_summary(result: LessonResult) -> str:
+    """``path.md: 2 blocks ran, 15 from the cache`` (block runs, over every device)."""
+    ran = cached = 0
+    for fence in result.lesson.python_fences:
+        for block in result.blocks.get(fence.line, {}).values():
+            if block.cached:
+                cached += 1
+            elif block.status in ("passed", "failed", "unsupported"):
+                ran += 1
+    blocks = "block" if ran == 1 else "blocks"
+    return f"{result.lesson.path}: {ran} {blocks} ran, {cached} from the cache"
 
 
 def worker_environment() -> dict[str, str]:
@@ -76,15 +143,99 @@ def worker_environment() -> dict[str, str]:
     return env
 
 
+def _cached_run(
+    result: LessonResult,
+    device: str,
+    progress: Progress | None,
+    limits: Limits,
+    cache: Cache,
+    deps: dict[int, Dependencies],
+    contributions: Contributions,
+) -> list[str]:
+    """Answer what the cache holds, run the rest; store what ran. Returns available devices."""
+    lesson = result.lesson
+    keys = block_keys(lesson, result.claims, deps, device, result.mode, limits.time, limits.memory)
+    stored = cache.entries(lesson.path, device, result.mode)
+    fresh: set[int] = set()
+    for line, key in keys.items():
+        entry = stored.get(key)
+        if entry is None or entry.line != line:
+            fresh.add(line)
+        else:
+            result.blocks.setdefault(line, {})[device] = entry.result
+            contributions[line] = entry.claims
+    available: list[str] = []
+    hang = None
+    if fresh == set(keys) and result.mode == "reader":
+        available = _run_on(result, device, progress, None, limits, contributions)
+    elif fresh:
+        available = _run_on(result, device, progress, fresh, limits, contributions)
+        bad = [line for line in sorted(fresh) if not _fine(result.blocks.get(line, {}).get(device))]
+        timed_out = [line for line in bad if _error_type(result, line, device) == "TimeLimit"]
+        hang = timed_out[0] if timed_out else None
+        if result.mode == "reader" and bad and (hang is None or bad[0] < hang):
+            hang = None  # a failure alone may differ from reader order: run that, in full
+            for line in keys:
+                result.blocks.get(line, {}).pop(device, None)
+            contributions.clear()
+            available = _run_on(result, device, progress, None, limits, contributions)
+    entries = {
+        key: Entry(line, result.blocks[line][device], contributions[line])
+        for line, key in keys.items()
+        if line in contributions and device in result.blocks.get(line, {})
+    }
+    cache.store(lesson.path, device, result.mode, entries)
+    if hang is not None and result.mode == "reader":  # in reader order, nothing after it ran
+        for line in keys:
+            if line > hang:
+                result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=ENDED)
+                contributions.pop(line, None)
+    return available
+
+
+def _fine(block: BlockResult | None) -> bool:
+    return block is not None and block.status in ("passed", "skipped")
+
+
+def _error_type(result: LessonResult, line: int, device: str) -> str:
+    error = result.blocks[line][device].error
+    return error.type if error is not None else ""
+
+
+def _available(cache: Cache) -> list[str]:
+    """The devices torch finds here: from the cache, or (once) from a short process."""
+    found = cache.devices()
+    if found is not None:
+        return found
+    code = "import json; from harness.devices import available; print(json.dumps(available()))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=worker_environment(),
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT,
+        check=False,
+    )
+    try:
+        found = [str(d) for d in json.loads(done.stdout.splitlines()[-1])]
+    except (IndexError, ValueError, TypeError):
+        return []
+    cache.store_devices(found)
+    return found
+
+
 def _run_on(
     result: LessonResult,
     device: str,
     progress: Progress | None,
-    only: int | None,
-    time_limit: float,
+    only: set[int] | None,
+    limits: Limits,
+    contributions: Contributions,
 ) -> list[str]:
-    """Run one worker; returns the devices it found available."""
+    """Run one worker (``only``: just those blocks, each from its snippet); returns the
+    devices it found available. Each block's claim checks go to ``contributions``."""
     lesson = result.lesson
+    block_limit = {f.line: f.time_limit or limits.time for f in lesson.python_fences}
     # a file, not a pipe: a chatty lesson cannot block on it; closed once the worker ends
     errors = tempfile.TemporaryFile()  # noqa: SIM115
     read_fd, write_fd = os.pipe()
@@ -94,7 +245,9 @@ def _run_on(
             "source": lesson.source,
             "device": device,
             "isolated": result.mode == "isolated",
-            "only": only,
+            "only": None if only is None else sorted(only),
+            "memory_limit": limits.memory,
+            "protect": os.getcwd(),
         }
     )
     process = subprocess.Popen(
@@ -114,8 +267,12 @@ def _run_on(
     available: list[str] = []
     unavailable = ""
     timed_out = False
+
+    def limit() -> float:
+        return block_limit.get(running, limits.time) if running is not None else limits.time
+
     with os.fdopen(read_fd, "rb") as events:
-        for raw in _lines(events, lambda: time_limit):
+        for raw in _lines(events, limit):
             if raw is None:  # the running block is past its time limit
                 process.kill()
                 timed_out = True
@@ -132,17 +289,18 @@ def _run_on(
             elif "block" in event:
                 block = BlockResult.from_json(event["result"])
                 result.blocks.setdefault(event["block"], {})[device] = block
+                contributions[event["block"]] = {
+                    int(line): ClaimResult(**tally) for line, tally in event["claims"].items()
+                }
                 running = None
-            elif "claims" in event:
-                for line, tally in event["claims"].items():
-                    result.verdicts.setdefault(int(line), {})[device] = ClaimResult(**tally)
     code = process.wait()
     errors.seek(0)
     stderr = errors.read().decode("utf-8", "replace")
     errors.close()
     if timed_out and running is not None:
-        error = ErrorInfo("TimeLimit", f"the block ran longer than {time_limit:g} s", running)
-        result.blocks.setdefault(running, {})[device] = BlockResult("failed", time_limit, "", error)
+        seconds = limit()
+        error = ErrorInfo("TimeLimit", f"the block ran longer than {seconds:g} s", running)
+        result.blocks.setdefault(running, {})[device] = BlockResult("failed", seconds, "", error)
     if unavailable:
         for fence in lesson.python_fences:
             skipped = BlockResult("skipped", reason=unavailable)
@@ -177,14 +335,16 @@ def _crashed(
     running: int | None,
     code: int,
     stderr: str,
-    only: int | None,
+    only: set[int] | None,
 ) -> None:
     """The worker died: blame the block it was running; the blocks after it did not run."""
     how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
     fatal = [line for line in stderr.splitlines() if "Error" in line or "fault" in line]
     detail = f": {fatal[-1].strip()}" if fatal else ""
     for fence in result.lesson.python_fences:
-        if device in result.blocks.get(fence.line, {}) or only not in (None, fence.line):
+        if device in result.blocks.get(fence.line, {}):
+            continue
+        if only is not None and fence.line not in only:
             continue
         if fence.line == running:
             error = ErrorInfo(
@@ -193,8 +353,18 @@ def _crashed(
             block = BlockResult("failed", error=error)
             running = -1
         else:
-            block = BlockResult("not-run", reason="an earlier block ended the process")
+            block = BlockResult("not-run", reason=ENDED)
         result.blocks.setdefault(fence.line, {})[device] = block
+
+
+def _fold(result: LessonResult, device: str, contributions: Contributions) -> None:
+    """Each claim's verdict: the contributions of every block, folded in reader order."""
+    lines = {claim.line for claim in result.claims}
+    for block in sorted(contributions):
+        for line, tally in contributions[block].items():
+            if line in lines:
+                per_device = result.verdicts.setdefault(line, {})
+                per_device.setdefault(device, ClaimResult("not-run")).fold(tally)
 
 
 def _settle(result: LessonResult, device: str, only: int | None) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import Insert, Wrap, find_claims, read_shape_comment
+from harness.claims import Insert, Wrap, find_claims, read_comments, read_shape_comment
 from harness.lesson import parse_lesson, read_lesson
 from tests.conftest import LESSON
 from tests.test_runner import SHAPE_CLAIMS
 
 
 def test_every_shape_claim_of_the_lesson_is_found() -> None:
-    claims = {c.line: c for c in find_claims(read_lesson(LESSON))}
+    claims = {c.line: c for c in find_claims(read_lesson(LESSON)) if c.kind == "shape"}
     assert set(SHAPE_CLAIMS) <= set(claims)
     # the only other one: a trailing comment whose subject names no variable
     assert set(claims) - set(SHAPE_CLAIMS) == {308}
@@ -81,3 +81,41 @@ def test_ambiguous_and_unplaceable_claims_are_unchecked_with_why() -> None:
     assert "which one is claimed" in claims[5].reason
     assert "prints no .shape" in claims[6].reason
     assert "names no variable" in claims[7].reason
+
+
+FORMULAS = [687, 688, 689, 690]
+BEHAVIOURS = [54, 55, 58, 109, 177, 178, 179, 184, 185, 216, 217, 218, 219, 358, 415, 668, 669,
+              705, 706, 709, 710, 717]  # fmt: skip
+
+
+def test_formulas_behaviours_and_prose_of_the_lesson() -> None:
+    claims, prose = read_comments(read_lesson(LESSON))
+    kinds = {c.line: c.kind for c in claims if c.kind != "shape"}
+    assert kinds == {
+        **dict.fromkeys(FORMULAS, "formula"),
+        **dict.fromkeys(BEHAVIOURS, "behaviour"),
+    }
+    texts = {c.text: c.line for c in prose}
+    prose_texts = ["Used in Transformers", "Speech recognition", "Robust to outliers"]
+    prose_texts += ["Self-attention", "or nn.ReLU(), nn.LeakyReLU(), etc.", "Forward pass"]
+    for said in prose_texts:
+        assert said in texts, said
+    by_line = {c.line: c for c in claims}
+    # a keyword line of a call spread over lines: the claim is about what the call builds
+    assert {by_line[line].subject for line in (216, 217, 218, 219)} == {"self.conv1"}
+    # a method call: the object it is called on, looked at before and after
+    assert [getattr(p, "where", None) for p in by_line[177].places] == ["before", "after"]
+    assert by_line[177].subject == "optimizer"
+    # operands of the line's operation are kept for the check
+    roles = [getattr(p, "role", None) for p in by_line[54].places]
+    assert roles == ["value", "operand", "operand"]
+
+
+def test_a_formula_over_names_the_lesson_never_defines_is_prose() -> None:
+    source = (
+        "```python\nimport torch\nx = torch.ones(2)\ny = x * 2  # Self-attention\n"
+        "z = x * 2  # 2*x\nw = x * 2  # 2*q\n```\n"
+    )
+    claims, prose = read_comments(parse_lesson(source, "t.md"))
+    assert [(c.line, c.kind) for c in claims] == [(5, "formula")]
+    assert [c.line for c in prose] == [4, 6]

@@ -47,7 +47,7 @@ def test_fences_inside_lists_keep_their_lines() -> None:
         (b"\xff\xfe bad", "l.md:1: is not UTF-8"),
         (b"ab\x00cd", "l.md: is a binary file"),
         (b"# Only prose\n", "l.md: no Python blocks found"),
-        (b"", "l.md: no Python blocks found"),
+        (b"", "l.md: is empty"),
         (
             b"---\nid: [unclosed\n---\n```python\nx=1\n```\n",
             "l.md:2: front matter is not valid YAML",
@@ -66,3 +66,65 @@ def test_unusable_lessons_get_one_line(tmp_path: Path, content: bytes, message: 
 def test_missing_path() -> None:
     with pytest.raises(LessonError, match=r"^nope\.md: no such file$"):
         read_lesson("nope.md")
+
+
+@pytest.mark.parametrize(
+    ("info", "language"),
+    [
+        ("py", "py"),
+        ("python3", "python3"),
+        ("pycon", "pycon"),
+        ("{code-block} python", "python"),
+        ("{code-cell} ipython3", "ipython3"),
+        ("{.python .input}", "python"),
+        ("{code-block} bash", "bash"),
+    ],
+)
+def test_fence_styles_of_real_lessons(info: str, language: str) -> None:
+    (fence,) = parse_lesson(f"```{info}\nx = 1\n```\n", "l.md").fences
+    assert fence.language == language
+    assert fence.is_python == (language != "bash")
+
+
+def test_myst_options_are_not_code_and_lines_stay() -> None:
+    text = "# T\n\n```{code-block} python\n:caption: A layer\n:linenos:\n\nx = 1\n```\n"
+    (fence,) = parse_lesson(text, "l.md").fences
+    assert fence.code.splitlines() == ["", "", "", "x = 1"]  # x = 1 is line 7 of the lesson
+
+
+def test_a_console_session_becomes_python_on_the_same_lines() -> None:
+    text = (
+        "```pycon\n>>> import torch\n>>> x = torch.zeros(5, 3)\n>>> x.shape\n"
+        "torch.Size([5, 3])\n>>> for i in range(2):\n...     print(i)\n0\n1\n```\n"
+    )
+    (fence,) = parse_lesson(text, "l.md").fences
+    assert fence.doctest
+    assert fence.code.splitlines() == [
+        "import torch", "x = torch.zeros(5, 3)", "x.shape", "", "for i in range(2):",
+        "    print(i)", "", "",
+    ]  # fmt: skip
+    assert [(e.line, e.end_line, e.want, e.want_line) for e in fence.examples] == [
+        (4, 4, "torch.Size([5, 3])\n", 5),
+        (6, 7, "0\n1\n", 8),
+    ]
+    # a python fence whose first line is a prompt is a console session too
+    (same,) = parse_lesson(text.replace("```pycon", "```python"), "l.md").fences
+    assert same.doctest and same.examples == fence.examples
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("# T\n\n```python\nx = 1\n", 3),
+        ("# T\n\n```python\nx = 1\n```\n\n~~~python\ny = 2\n", 7),
+        ("- item\n\n  ```python\n  x = 1\n", 3),
+    ],
+)
+def test_an_unclosed_fence_is_an_error_at_its_line(text: str, line: int) -> None:
+    with pytest.raises(LessonError, match=rf"^l\.md:{line}: this code fence is never closed"):
+        parse_lesson(text, "l.md")
+
+
+def test_closed_fences_in_quotes_and_lists_are_closed() -> None:
+    text = "> ```python\n> x = 1\n> ```\n\n- a\n\n  ````python\n  y = 2\n  ````\n"
+    assert [f.line for f in parse_lesson(text, "l.md").fences] == [1, 7]

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.cli import main
 from harness.report import highlight_lines, loss_chart, read_inputs, write_report
 from harness.results import results_json
 from tests.conftest import ROOT, SAMPLES
@@ -414,3 +419,392 @@ def test_a_block_that_ran_elsewhere_is_a_failure_at_the_line_that_moved_it(
     assert "ran elsewhere: its torch operations ran on cpu 100%" in text_of(html)
     link = '<a href="#L35">line 35</a> <span class="device">cuda</span> ran-elsewhere'
     assert link in summary(html)
+
+
+# ---------------------------------------------------------------- claim kinds beyond shapes
+
+
+def test_claims_of_any_kind_show_their_text_kind_and_verdict(tmp_path: Path) -> None:
+    """Kinds other than "shape" (formula, behaviour, prose) and verdicts this report does not
+    know are shown as they are, never dropped or read as shapes."""
+    document = mini()
+    formula = claim(document, 26)
+    formula.update(kind="formula", text="sum of 2 zeros is 0", subject="y")
+    formula["results"]["cpu"].update(
+        verdict="failed", expected="0", actual="1", message="expected 0, found 1: off by one"
+    )
+    prose = claim(document, 28)
+    prose.update(kind="prose", text="Input shape: [2, 3]", subject="")
+    prose["results"]["cpu"] = {"verdict": "noted", "message": "a remark, not a promise"}
+    pages = build(tmp_path, document, document)  # twice: the unknown verdict is not folded
+    html = pages[MINI_PAGE]
+    page = Page(html)
+    assert page.by_id("L26")[1]["data-verdict"] == "failed"
+    at_26 = between(html, "L26", "L27")
+    assert "formula ✗ cpu" in at_26 and "cpu claimed 0, found 1 — off by one" in at_26
+    assert "y: claimed 0, found 1" in text_of(summary(html))
+    assert page.by_id("L28")[1]["data-verdict"] == "noted"
+    assert "prose • cpu" in between(html, "L28", "B33")
+    assert "noted: a remark, not a promise" in between(html, "L28", "B33")
+    assert "1 noted" in text_of(pages["index.html"])  # counted under its own name
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def test_harness_report_merges_a_cpu_and_a_gpu_runner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gpu = on_device(mini(), "cuda")
+    claim(gpu, 26)["results"]["cuda"].update(verdict="failed", actual="[4]")
+    (tmp_path / "gpu.json").write_text(json.dumps(gpu), encoding="utf-8")
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps(bench_document(Path("tests/samples/report-mini.md"), 33)))
+    out = tmp_path / "reports"
+    code = main(["report", str(MINI), str(tmp_path / "gpu.json"), str(bench), "--out", str(out)])
+    assert code == 0
+    assert capsys.readouterr().out == f"report: {out / 'index.html'} (1 lesson page)\n"
+    html = (out / MINI_PAGE).read_text(encoding="utf-8")
+    assert re.findall(r'<th scope="col" class="device">(\w+)</th>', html) == ["cpu", "cuda"]
+    assert "cuda claimed [3], found [4]" in between(html, "L26", "L27")
+    assert "2.5 ms" in html  # the benchmark figures
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot be read (No such file or directory)"),
+        (b"{not json", "is not JSON (Expecting property name"),
+        (b"\xff\xfe", "is not UTF-8 (byte 0)"),
+        (b'{"schema": 1}', "neither JSON results nor pytest-benchmark JSON"),
+    ],
+)
+def test_harness_report_names_an_unusable_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, reason: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_bytes(content)
+    assert main(["report", str(MINI), str(bad), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{bad}: {reason}") and captured.err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_harness_report_needs_a_results_file_and_a_writable_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps(bench_document(Path("x.md"), 1)))
+    assert main(["report", str(bench)]) == 2
+    assert (
+        capsys.readouterr().err == f"{bench}: pytest-benchmark JSON only; give a results file too\n"
+    )
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert main(["report", str(MINI), "--out", str(blocked)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{blocked}: cannot write the report (") and err.count("\n") == 1
+
+
+def test_check_with_report_writes_the_pages_from_its_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, out = tmp_path / "results.json", tmp_path / "reports"
+    lesson = "tests/samples/report-mini.md"
+    code = main(["check", lesson, "--devices", "cpu", "--json", str(results), "--report", str(out)])
+    assert code == 1  # the lesson's claim at line 27 is false
+    printed = capsys.readouterr().out.splitlines()
+    assert f"report: {out / 'index.html'} (1 lesson page)" in printed
+    assert "(blocks); claims: " in printed[-1]  # the closing line stays last
+    html = (out / MINI_PAGE).read_text(encoding="utf-8")
+    (written,) = json.loads(results.read_text(encoding="utf-8"))["lessons"]
+    for item in written["claims"]:
+        verdict = item["results"]["cpu"]["verdict"]
+        assert Page(html).by_id(f"L{item['line']}")[1]["data-verdict"] == verdict
+    assert '<a href="#L27">line 27</a>' in summary(html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+
+
+def test_the_pytest_plugin_writes_the_report_from_the_main_process_under_xdist(
+    tmp_path: Path,
+) -> None:
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    shutil.copy(SAMPLES / "report-mini.md", lessons / "mini.md")
+    options = ["-n", "2", "--rootdir", "lessons", "--devices", "cpu", "--harness-report", "reports"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "lessons/mini.md", *options],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # line 27 and the NameError
+    assert f"harness report: reports{os.sep}index.html" in done.stdout
+    reports = tmp_path / "reports"
+    assert sorted(p.name for p in reports.iterdir()) == ["index.html", "report-mini.html"]
+    html = (reports / MINI_PAGE).read_text(encoding="utf-8")
+    assert "<code>mini.md</code>" in html  # its path, relative to the rootdir (lessons/) ...
+    assert "The lesson text is missing" not in html  # ... is read there, not from the cwd
+    page = Page(html)
+    assert [page.by_id(f"L{n}")[1]["data-verdict"] for n in (26, 27, 28, 47)] == [
+        "passed",
+        "failed",
+        "unchecked",
+        "not-run",
+    ]
+    assert 'id="B15"' in html and 'id="B45"' in html  # every worker's items, merged once
+
+
+# ---------------------------------------------------------------- directives, hidden blocks,
+# console sessions, prose and coverage (the sample lessons of tests/samples/claims/)
+
+DIRECTIVES = "tests/samples/claims/directives.md"
+CONSOLE = "tests/samples/claims/console.md"
+
+
+@pytest.fixture(scope="module")
+def samples_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What ``harness check`` wrote for the two sample lessons (run once, from the root)."""
+    folder = tmp_path_factory.mktemp("samples")
+    results = folder / "results.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        patch.setenv("HARNESS_CACHE_DIR", str(folder / "cache"))
+        code = main(["check", DIRECTIVES, CONSOLE, "--devices", "cpu", "--json", str(results)])
+    assert code == 1  # the block at line 24 raises no ValueError, as its directive wants
+    data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
+    return data
+
+
+def lesson_of(document: dict[str, Any], path: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(lesson for lesson in document["lessons"] if lesson["path"] == path)
+    return found
+
+
+def assert_links_land(pages: dict[str, str]) -> None:
+    for name, html in pages.items():
+        page = Page(html)
+        ids = page.ids()
+        assert len(ids) == len(set(ids)), name
+        for link in page.links():
+            target, _, anchor = link.partition("#")
+            if target.startswith("https:"):
+                continue
+            if anchor:
+                assert anchor in Page(pages[target or name]).ids(), (name, link)
+
+
+def test_directives_show_as_labels_never_as_comment_text(
+    tmp_path: Path, samples_results: dict[str, Any]
+) -> None:
+    pages = build(tmp_path, samples_results)
+    html = pages["directives.html"]
+    text = text_of(html)
+    assert "harness:" not in text and "<!--" not in text and "-->" not in text
+    assert "&lt;!--" not in html and "--&gt;" not in html
+    assert "skipped: downloads a dataset" in between(html, "B8", "L9")
+    assert "expects ZeroDivisionError" in between(html, "B14", "L15")
+    assert "expects LookupError" in between(html, "B19", "L20")
+    assert "expects ValueError" in between(html, "B24", "L25")
+    labels = between(html, "B30", "L31")
+    assert "time limit 20 s" in labels and "runs with 'epochs = 500' → 'epochs = 2'" in labels
+    assert between(html, "L31", "L32") == "31 epochs = 500"  # the article's text, unreplaced
+    assert 'class="directive replace"' in html
+    assert "expects" not in between(html, "B45", "L46")  # no directive: no label
+    # the failure at the directive's line names it, without a link to a line not on the page
+    note = html[html.index('id="E24-1"') : html.index('id="B30"')]
+    assert "(raised at line 23)" in text_of(note) and 'href="#L23"' not in note
+    assert_links_land(pages)
+
+
+def test_a_hidden_block_is_folded_where_its_comment_stands_with_its_status(
+    tmp_path: Path, samples_results: dict[str, Any]
+) -> None:
+    html = build(tmp_path, samples_results)["directives.html"]
+    start = html.index('<details class="hidden-block">')
+    assert html.index('id="B30"') < start < html.index('id="B39"') < html.index('id="B45"')
+    hidden = html[start : html.index("</details>", html.index('id="B39"'))]
+    summary_line = hidden[: hidden.index("</summary>")]
+    assert text_of(summary_line) == "hidden block (runs, not shown in the article) cpu passed"
+    assert between(html, "L40", "L41") == "40 assert done == 2, done"
+    assert between(html, "L41", "B45").startswith("41 hidden_value = 42")
+    assert 'class="block python hidden" id="B39"' in hidden
+    assert "Results that match no block" not in html  # the hidden block is not a leftover
+
+
+def test_a_hidden_block_that_failed_is_shown_unfolded(
+    tmp_path: Path, samples_results: dict[str, Any]
+) -> None:
+    document = copy.deepcopy(samples_results)
+    (block,) = [b for b in lesson_of(document, DIRECTIVES)["blocks"] if b["line"] == 39]
+    block["results"]["cpu"].update(
+        status="failed",
+        error={"type": "AssertionError", "message": "<b>3</b>", "line": 40, "traceback": ""},
+    )
+    pages = build(tmp_path, document)
+    html = pages["directives.html"]
+    assert '<details class="hidden-block" open>' in html
+    assert "cpu failed" in text_of(html[html.index('class="hidden-block"') :][:400])
+    assert Page(html).by_id("L40")[1]["class"].split() == ["line", "error"]
+    assert "AssertionError: &lt;b&gt;3&lt;/b&gt;" in html and "<b>3" not in html
+    assert '<a href="#L40">line 40</a>' in summary(html)
+    assert_links_land(pages)
+
+
+def test_prose_lines_are_tagged_without_a_verdict(
+    tmp_path: Path, samples_results: dict[str, Any]
+) -> None:
+    html = build(tmp_path, samples_results)["directives.html"]
+    _, attrs = Page(html).by_id("L20")
+    assert attrs["class"].split() == ["line", "prose"] and "data-verdict" not in attrs
+    assert between(html, "L20", "B24").endswith("# a KeyError is a LookupError: this passes prose")
+    assert 'class="prose-tag"' in html[html.index('id="L46"') :]
+    assert Page(html).by_id("L41")[1]["class"] == "line"  # no comment: no tag
+    prose = html[html.index('<details class="prose-list">') : html.index("</header>")]
+    assert "2 prose comments (not claims, not checked)" in text_of(prose)
+    assert '<a href="#L20">line 20</a> <code>a KeyError is a LookupError: this passes</code>' in (
+        prose
+    )
+
+
+def test_coverage_counts_show_on_the_lesson_page_and_the_index(
+    tmp_path: Path, samples_results: dict[str, Any]
+) -> None:
+    pages = build(tmp_path, samples_results)
+    assert lesson_of(samples_results, DIRECTIVES)["coverage"]["prose"] == 2
+    directives = text_of(summary(pages["directives.html"]))
+    expected = "Comments 2 comments 0 claims 0 checked 0 unchecked 0 not run 2 prose"
+    assert expected in directives
+    console = text_of(summary(pages["console.html"]))
+    assert "Comments 0 comments 7 claims 7 checked 0 unchecked 0 not run 0 prose" in console
+    index = pages["index.html"]
+    assert '<th scope="col" class="coverage-head">Comments</th>' in index
+    rows = re.findall(r"<tr.*?</tr>", index, re.S)[1:]
+    assert "7 claims 7 checked" in text_of(rows[0]) and "console.html" in rows[0]
+    assert "2 comments 0 claims" in text_of(rows[1]) and "directives.html" in rows[1]
+
+
+def test_results_without_coverage_or_prose_are_tolerated(tmp_path: Path) -> None:
+    assert "coverage" not in mini()["lessons"][0]  # written before these fields existed
+    pages = build(tmp_path, mini())
+    assert (
+        '<p class="coverage">' not in pages[MINI_PAGE]
+        and '<details class="prose-list">' not in pages[MINI_PAGE]
+    )
+    assert "not in these results" in text_of(pages["index.html"])
+    document = mini()
+    document["lessons"][0].update(coverage={"comments": "many"}, prose=[{"text": "no line"}, 3])
+    html = build(tmp_path, document)[MINI_PAGE]
+    assert '<p class="coverage">' not in html and '<details class="prose-list">' not in html
+
+
+def test_a_console_session_shows_its_prompts_and_outputs_with_claims_on_output_lines(
+    tmp_path: Path, samples_results: dict[str, Any]
+) -> None:
+    document = copy.deepcopy(samples_results)
+    failed = claim(document, 25)
+    assert (failed["kind"], failed["text"]) == ("output", "tensor(4.)")
+    failed["results"]["cpu"].update(verdict="failed", actual="tensor(<5.>)")
+    pages = build(tmp_path, document)
+    html = pages["console.html"]
+    page = Page(html)
+    assert between(html, "L8", "L9") == "8 >>> import torch"  # the markdown, not the code run
+    assert between(html, "L24", "L25") == "24 >>> y.sum()"
+    assert "data-verdict" not in page.by_id("L24")[1]
+    assert page.by_id("L25")[1]["data-verdict"] == "failed"
+    at_25 = between(html, "L25", "L26")
+    assert at_25.startswith("25 tensor(4.) output ✗ cpu")
+    assert "claimed tensor(4.), found tensor(<5.>)" in at_25
+    assert "tensor(&lt;5.&gt;)" in html and "tensor(<5" not in html
+    assert '<a href="#L25">line 25</a>' in summary(html)
+    assert page.by_id("L15")[1]["data-verdict"] == "passed"  # print(...) then 0.0
+    assert between(html, "L15", "L16").startswith("15 0.0 output ✓ cpu")
+    assert page.by_id("L11")[1]["data-verdict"] == "passed"  # torch.Size([...]): a shape
+    assert between(html, "L11", "L12").startswith("11 torch.Size([5, 3, 4, 1]) shape ✓ cpu")
+    # an expected output of two lines: the claim at its first, the next line tinted with it
+    assert page.by_id("L30")[1]["data-verdict"] == "passed"
+    assert page.by_id("L31")[1]["class"].split() == ["line", "continued", "passed"]
+    assert between(html, "L29", "L30") == "29 ... print(i)"
+    assert '<span class="gp">&gt;&gt;&gt; </span>' in html  # highlighted as a console session
+    assert "console session" in between(html, "B22", "L23")
+    assert_links_land(pages)
+
+
+def test_directives_hidden_blocks_and_comments_stay_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lesson = tmp_path / "sly.md"
+    lesson.write_text(
+        "# Sly <!-- <script>alert(0)</script> --> lesson\n"
+        "\n"
+        "Prose with a comment <!-- <img src=x onerror=alert(1)> --> and <b>raw</b> HTML.\n"
+        "\n"
+        '<!-- harness: skip "<script>alert(2)</script>" -->\n'
+        "```python\n"
+        "import nothing_here\n"
+        "```\n"
+        "\n"
+        '<!-- harness: replace "<i>" "<em>" -->\n'
+        "```python\n"
+        'tag = "<i>"  # <script>alert(3)</script>\n'
+        "print(tag)\n"
+        "```\n"
+        "\n"
+        "<!-- a comment of the author's, with a fence that never runs\n"
+        "```python\n"
+        'print("<script>alert(4)</script>")\n'
+        "```\n"
+        "-->\n"
+        "\n"
+        "<!-- harness: hidden\n"
+        "```python\n"
+        'print("<script>alert(5)</script>")\n'
+        "```\n"
+        "-->\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    results = tmp_path / "results.json"
+    assert main(["check", "sly.md", "--devices", "cpu", "--json", str(results)]) == 0
+    document = json.loads(results.read_text(encoding="utf-8"))
+    pages = build(tmp_path, document)
+    html = pages["sly.html"]
+    for name, page_html in pages.items():
+        assert "<script" not in page_html.lower() and "<img" not in page_html.lower(), name
+        assert "alert(0)" not in page_html and "alert(1)" not in page_html, name
+        assert "Sly lesson" in text_of(page_html), name  # the title without its comment
+    text = text_of(html)
+    assert "harness:" not in text and "alert(4)" not in html  # comments render as nothing
+    assert "Prose with a comment and <b>raw</b> HTML." in text  # other raw HTML stays text
+    assert "&lt;b&gt;raw&lt;/b&gt;" in html
+    assert "skipped: &lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "runs with &#39;&lt;i&gt;&#39; → &#39;&lt;em&gt;&#39;" in html
+    assert "&lt;em&gt;\n</pre>" in html  # what the replaced block printed
+    hidden = html[html.index('<details class="hidden-block">') :]
+    assert "&lt;script&gt;alert(5)&lt;/script&gt;" in hidden
+    assert "cpu passed" in text_of(hidden[: hidden.index("</summary>")])
+    assert_links_land(pages)
+
+
+def test_a_lesson_that_no_longer_parses_still_hides_comments_and_shows_hidden_blocks(
+    tmp_path: Path, samples_results: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = tmp_path / DIRECTIVES
+    changed.parent.mkdir(parents=True)
+    shutil.copy(ROOT / CONSOLE, tmp_path / CONSOLE)
+    source = (ROOT / DIRECTIVES).read_text(encoding="utf-8")
+    changed.write_text(source + '\n<!-- harness: skp "typo" -->\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    pages = build(tmp_path, samples_results)
+    html = pages["directives.html"]
+    assert "The lesson text does not parse now:" in text_of(html)
+    assert "unknown directive &#39;skp&#39;" in html
+    assert "harness:" not in text_of(html[html.index("<main") :])
+    assert 'id="B39"' in html[html.index('<details class="hidden-block">') :]
+    assert "skipped: downloads a dataset" not in html  # unknown without the parse
+    assert_links_land(pages)

@@ -2,8 +2,15 @@
 
 Uses Debian's ``chromium`` package (``/usr/bin/chromium``, or ``HARNESS_CHROMIUM``) and the
 ``playwright`` Python package; Playwright's own browser download is never used. Without them
-the test is skipped with the reason, never passed. With ``HARNESS_REPORT_SCREENSHOTS=DIR`` the
-screenshots (page top, CNN block, whole page) are also saved in DIR.
+the test is skipped with the reason, never passed; with ``HARNESS_REQUIRE_BROWSER=1`` (set by
+``.ci/run`` once it has installed chromium) it fails instead. With
+``HARNESS_REPORT_SCREENSHOTS=DIR`` the screenshots are also saved in DIR:
+``screenshot-top.png`` (the page top), ``screenshot-cnn.png`` (the CNN block),
+``screenshot-page.png`` (the whole page) and ``screenshot-failure.png`` (a failed claim, reached
+from the summary's link).
+
+The reports are written the way ``tox -e lessons`` writes them: ``harness check lessons/dl.md
+--json ... --report ...``, then ``harness report`` adds a benchmark file (for a loss curve).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +29,15 @@ import pytest
 
 from harness.claims import find_claims
 from harness.lesson import read_lesson
-from harness.report import write_report
 from tests.conftest import LESSON, ROOT
+from tests.lessons import mutate
 
 CHROMIUM = Path(os.environ.get("HARNESS_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
@@ -37,6 +45,14 @@ ARGS = [
     "--disable-sync",
 ]
 PNG = b"\x89PNG\r\n\x1a\n"
+SYMBOLS = {"passed": "✓", "failed": "✗", "unchecked": "?", "not-run": "\N{EN DASH}"}
+LABELS = {"not-run": "not run"}
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("HARNESS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"HARNESS_REQUIRE_BROWSER=1, but {reason}")
+    pytest.skip(reason)
 
 
 def _playwright() -> Any:
@@ -44,42 +60,39 @@ def _playwright() -> Any:
     try:
         api = importlib.import_module("playwright.sync_api")
     except ImportError:
-        pytest.skip("the playwright package is not installed (pip install playwright)")
+        _missing("the playwright package is not installed (pip install playwright)")
     if not CHROMIUM.exists():
-        pytest.skip(
-            f"no Chromium at {CHROMIUM} (apt-get install chromium, or set HARNESS_CHROMIUM)"
-        )
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set HARNESS_CHROMIUM)")
     return api.sync_playwright
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """``harness check lessons/dl.md --json``, as CI's ``tox -e lessons`` runs it."""
-    _playwright()  # skip before spending the run when no browser can look at it
-    out = tmp_path_factory.mktemp("results") / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "check", "lessons/dl.md", "--json", str(out)],
-        cwd=ROOT,
+def harness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
-    assert done.returncode in (0, 1) and out.exists(), done.stdout + done.stderr
-    document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    return document
 
 
 @pytest.fixture(scope="module")
-def report(results: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The reports and results of ``lessons/dl.md``, written as ``tox -e lessons`` does."""
+    _playwright()  # skip before spending the run when no browser can look at it
     out = tmp_path_factory.mktemp("reports")
-    cwd = Path.cwd()
-    os.chdir(ROOT)  # lesson paths in the results are relative to where the check ran
-    try:
-        write_report([results], out, [_benchmark(results)])
-    finally:
-        os.chdir(cwd)
-    yield out
+    results = out / "results.json"
+    done = harness("check", "lessons/dl.md", "--json", str(results), "--report", str(out))
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert (out / "index.html").exists() and (out / "dl.html").exists(), done.stdout
+    assert f"report: {out / 'index.html'} (1 lesson page)" in done.stdout
+    document: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
+    bench = out / "benchmarks.json"
+    bench.write_text(json.dumps(_benchmark(document)), encoding="utf-8")
+    done = harness("report", str(results), str(bench), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    yield out, document
 
 
 def _benchmark(results: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +108,7 @@ def _benchmark(results: dict[str, Any]) -> dict[str, Any]:
                 "name": f"test_harness_loop[L{block['line']}-cpu]",
                 "stats": {"mean": 1.5, "stddev": 0.1, "rounds": 15},
                 "extra_info": {
-                    "lesson": str(LESSON),
+                    "lesson": "lessons/dl.md",
                     "block": block["line"],
                     "device": "cpu",
                     "steps_per_second": 100.0,
@@ -107,73 +120,176 @@ def _benchmark(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_the_report_opens_in_chromium(
-    report: Path, results: dict[str, Any], tmp_path: Path
-) -> None:
+class Browser:
+    """One headless Chromium page that records failed requests and console errors."""
+
+    def __init__(self, playwright: Any) -> None:
+        self.failed_requests: list[str] = []
+        self.console_errors: list[str] = []
+        self.requests: list[str] = []
+        self.browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
+        self.page = self.browser.new_page(viewport={"width": 1200, "height": 900})
+        self.page.on("requestfailed", lambda request: self.failed_requests.append(request.url))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def assert_clean(self) -> None:
+        assert self.failed_requests == []
+        assert self.console_errors == []
+        assert self.requests and all(url.startswith("file://") for url in self.requests)
+
+
+def in_browser(check: Callable[[Browser], None]) -> None:
     sync_playwright = _playwright()
+    with sync_playwright() as playwright:
+        browser = Browser(playwright)
+        try:
+            check(browser)
+        finally:
+            browser.browser.close()
+    browser.assert_clean()
+
+
+def keep(*shots: Path) -> None:
+    for shot in shots:
+        data = shot.read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000, shot
+    target = os.environ.get("HARNESS_REPORT_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for shot in shots:
+            shutil.copy(shot, Path(target) / f"screenshot-{shot.name}")
+
+
+def test_the_lesson_report_opens_in_chromium_with_every_claim_and_its_verdict(
+    report: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    out, results = report
     claims = find_claims(read_lesson(LESSON))
     assert len(claims) > 30
     (lesson,) = results["lessons"]
-    verdicts = {c["line"]: c["results"]["cpu"]["verdict"] for c in lesson["claims"]}
-    failed_requests: list[str] = []
-    console_errors: list[str] = []
-    requests: list[str] = []
-    keep = os.environ.get("HARNESS_REPORT_SCREENSHOTS")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("requestfailed", lambda request: failed_requests.append(request.url))
-            page.on("request", lambda request: requests.append(request.url))
-            page.on(
-                "console",
-                lambda message: (
-                    console_errors.append(message.text) if message.type == "error" else None
-                ),
-            )
-            page.on("pageerror", lambda error: console_errors.append(str(error)))
+    verdicts = {c["line"]: c["results"]["cpu"] for c in lesson["claims"]}
+    assert sorted(verdicts) == sorted(c.line for c in claims)
+    shots = {name: tmp_path / f"{name}.png" for name in ("top", "cnn", "page")}
 
-            page.goto((report / "index.html").as_uri())
-            assert page.title() == "Lesson report · harness"
-            link = page.locator('a[href="dl.html"]')
-            assert link.inner_text() == "Introduction to Deep Learning"
-            link.click()
-            page.wait_for_load_state()
-            assert page.url == (report / "dl.html").as_uri()
-            assert page.title() == "Introduction to Deep Learning · harness report"
+    def check(browser: Browser) -> None:
+        page = browser.page
+        page.goto((out / "index.html").as_uri())
+        assert page.title() == "Lesson report · harness"
+        row = page.locator("table.lessons tbody tr")
+        assert row.count() == 1
+        passed = sum(v["verdict"] == "passed" for v in verdicts.values())
+        assert f"{passed} passed" in row.locator(".count-line").nth(1).inner_text()
+        assert "finished" in page.locator(".runs .card").first.inner_text()
+        link = page.locator('a[href="dl.html"]')
+        assert link.inner_text() == "Introduction to Deep Learning"
+        link.click()
+        page.wait_for_load_state()
+        assert page.url == (out / "dl.html").as_uri()
+        assert page.title() == "Introduction to Deep Learning · harness report"
 
-            for claim in claims:
-                line = page.locator(f"#L{claim.line}")
-                assert line.count() == 1, f"line {claim.line} is not on the page"
-                verdict = line.get_attribute("data-verdict")
-                assert verdict == verdicts[claim.line], f"line {claim.line}: {verdict}"
-                assert verdict in line.get_attribute("class").split()
-                chip = line.locator(".chip")
-                assert chip.inner_text().endswith(" cpu")
-                assert chip.is_visible()
-            assert page.locator(".code .claim").count() == len(claims)
-            assert page.locator("svg polyline.loss").count() == 1
-            assert page.locator("script").count() == 0
+        for claim in claims:
+            result = verdicts[claim.line]
+            verdict = result["verdict"]
+            line = page.locator(f"#L{claim.line}")
+            assert line.count() == 1, f"line {claim.line} is not on the page"
+            assert line.get_attribute("data-verdict") == verdict, claim.line
+            assert verdict in (line.get_attribute("class") or "").split()
+            assert claim.text in line.locator("code").inner_text(), claim.line  # the comment
+            chip = line.locator(".chip")
+            assert chip.is_visible()
+            assert chip.inner_text() == f"{SYMBOLS[verdict]} cpu", claim.line
+            assert verdict in (chip.get_attribute("class") or "").split()
+            title = chip.get_attribute("title") or ""
+            assert title.startswith(f"cpu: {LABELS.get(verdict, verdict)} ({claim.kind} claim)")
+            if verdict == "unchecked":  # why, right under the line
+                note = page.locator(f"#L{claim.line} + .note.unchecked")
+                assert note.is_visible()
+                assert f"unchecked: {result['message']}" in note.inner_text()
+        assert page.locator(".code .claim").count() == len(claims)
+        assert page.locator("svg polyline.loss").count() == 1
+        assert page.locator("script").count() == 0
+        assert page.locator("details.stdout").count() > 10
+        assert not page.locator("details.stdout pre").first.is_visible()  # folded
 
-            top = tmp_path / "top.png"
-            page.screenshot(path=str(top))
-            cnn_block = page.locator("section.block", has_text="class CNN(nn.Module)")
-            page.goto(f"{page.url}#{cnn_block.get_attribute('id')}")  # its top at the top
-            cnn = tmp_path / "cnn.png"
-            page.screenshot(path=str(cnn))
-            whole = tmp_path / "dl.png"
-            page.screenshot(path=str(whole), full_page=True)
-        finally:
-            browser.close()
-    for shot in (top, cnn, whole):
-        data = shot.read_bytes()
-        assert data.startswith(PNG) and len(data) > 10_000, shot
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        for shot in (top, cnn, whole):
-            shutil.copy(shot, Path(keep) / f"report-{shot.name}")
-    assert failed_requests == []
-    assert console_errors == []
-    assert requests and all(url.startswith("file://") for url in requests), requests
+        page.screenshot(path=str(shots["top"]))
+        cnn_block = page.locator("section.block", has_text="class CNN(nn.Module)")
+        page.goto(f"{page.url}#{cnn_block.get_attribute('id')}")  # its top at the top
+        assert cnn_block.locator(".badge.passed").inner_text() == "cpu passed"
+        page.screenshot(path=str(shots["cnn"]))
+        page.screenshot(path=str(shots["page"]), full_page=True)
+
+    in_browser(check)
+    keep(*shots.values())
+
+
+def test_a_wrong_claim_is_shown_failed_where_the_summary_link_lands(tmp_path: Path) -> None:
+    _playwright()
+    lesson = tmp_path / "lessons" / "dl.md"
+    lesson.parent.mkdir()
+    lesson.write_text(mutate(111, "# [1, 3]", "# [1, 4]"), encoding="utf-8")
+    out = tmp_path / "reports"
+    done = harness("check", "lessons", "--report", str(out), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "lessons/dl.md:111: [cpu]" in done.stdout
+    shot = tmp_path / "failure.png"
+
+    def check(browser: Browser) -> None:
+        page = browser.page
+        page.goto((out / "dl.html").as_uri())
+        failures = page.locator("ul.failures li")
+        assert failures.count() == 1
+        assert "claimed [1, 4], found [1, 3]" in failures.inner_text()
+        line = page.locator("#L111")
+        top = "el => el.getBoundingClientRect().top"
+        assert line.evaluate(top) > 900  # below the first screen ...
+        failures.locator("a").click()
+        assert page.url.endswith("dl.html#L111")
+        assert 100 < line.evaluate(top) < 450  # ... until the link brings it, with context above
+        assert line.get_attribute("data-verdict") == "failed"
+        assert line.locator(".chip").inner_text() == "✗ cpu"
+        note = page.locator("#L111 + .note.failed")
+        assert note.is_visible()
+        assert "claimed [1, 4], found [1, 3]" in " ".join(note.inner_text().split())
+        page.screenshot(path=str(shot))
+
+    in_browser(check)
+    keep(shot)
+
+
+def test_a_lesson_that_prints_a_script_tag_shows_the_text_and_runs_nothing(
+    tmp_path: Path,
+) -> None:
+    """``tests/samples/report-mini.md`` has ``<script>`` in its prose, code, output and a note."""
+    _playwright()
+    results = ROOT / "tests" / "samples" / "report-mini.json"
+    out = tmp_path / "reports"
+    assert harness("report", str(results), "--out", str(out)).returncode == 0
+    dialogs: list[str] = []
+
+    def dialog(opened: Any) -> None:
+        dialogs.append(opened.message)
+        opened.dismiss()
+
+    def check(browser: Browser) -> None:
+        page = browser.page
+        page.on("dialog", dialog)
+        page.goto((out / "report-mini.html").as_uri())
+        assert page.locator("script, img, iframe, object, embed").count() == 0
+        assert '"<script>alert(1)</script>"' in page.locator("#L25").inner_text()
+        output = page.locator("details.stdout").first
+        assert not output.locator("pre").is_visible()  # folded under the block
+        output.locator("summary").click()
+        assert output.locator("pre").inner_text() == "<script>alert(1)</script>\n"
+        assert '<script>alert("prose")</script>' in page.locator("main").inner_text()
+        assert "<img src=x onerror=alert(2)>" in page.locator("#L24 ~ .note.info").inner_text()
+
+    in_browser(check)
+    assert dialogs == []

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
+from harness.lesson import parse_lesson
+from harness.runner import check_lesson
+from tests.conftest import ROOT
 from tests.lessons import check_text, failed_blocks, failed_claims, mutate
 from tests.test_lesson import PYTHON_LINES
 
@@ -26,6 +36,17 @@ def test_the_lesson_passes(dl_source: str) -> None:
     # A function's claims are checked on every call: ScaledDotProductAttention runs twice.
     assert result.verdicts[470]["cpu"].checks == 2
     assert result.failures() == []
+    # formulas, named behaviours and counts (issue 4); comments that are prose
+    required = [54, 55, 58, 109, 177, 178, 179, 184, 185, 216, 217, 218, 219, 415, 668, 669,
+                687, 688, 689, 690, 705, 706, 709, 710, 717]  # fmt: skip
+    assert {line: verdicts[line] for line in required} == dict.fromkeys(required, "passed")
+    assert [line for line, v in verdicts.items() if v != "passed"] == [308]  # no variable Input
+    assert result.verdicts[177]["cpu"].checks == 10  # every epoch's call
+    prose = {c.text for c in result.prose}
+    assert {"Used in Transformers", "Speech recognition"} <= prose
+    assert result.coverage() == {
+        "comments": 139, "claims": 63, "checked": 62, "unchecked": 1, "not_run": 0, "prose": 79,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -86,3 +107,140 @@ def test_a_name_the_broken_block_should_have_defined_is_explained() -> None:
     error = result.blocks[158]["cpu"].error
     assert error is not None and error.type == "NameError"
     assert "defined by the block at line 92, which failed" in error.message
+
+
+def test_wrong_formula_and_behaviour_claims_in_the_lesson_are_caught(dl_source: str) -> None:
+    """One run, four wrong claims: each fails at its line, saying claimed and found."""
+    source = mutate(688, "torch.sigmoid(x)", "torch.tanh(x)", dl_source)  # wrong formula
+    source = mutate(219, "padding=1 ", "padding=0 ", source)  # under "# Same padding"
+    source = mutate(58, "torch.randn(3, 4)", "torch.randn(4, 3)", source)  # "3x4" swapped
+    source = mutate(184, "torch.randn(100, 10)", "torch.randn(10, 10)", source)  # "100 samples"
+    result = check_text(source)
+    messages = {line: text for text in result.failures() if (line := int(text.split(":")[1]))}
+    # the conv that lost its padding also breaks the shape claims of the blocks after it
+    assert set(failed_claims(result)) == {58, 184, 219, 688, 240, 243, 246}
+    assert messages[688].startswith(
+        "lessons/dl.md:688: [cpu] sigmoid: expected 1 / (1 + e^-x) element-wise, got 100 of 100"
+    )
+    assert messages[219] == (
+        "lessons/dl.md:219: [cpu] self.conv1: expected the output's spatial size to equal the "
+        "input's [28, 28], got [26, 26] (Conv2d with padding=(0, 0))"
+    )
+    assert messages[58] == "lessons/dl.md:58: [cpu] matrix: expected shape [3, 4], got shape [4, 3]"
+    assert messages[184] == (
+        "lessons/dl.md:184: [cpu] X_train: expected dimension 1 to be 100 (100 samples), got 10 "
+        "(shape [10, 10])"
+    )
+
+
+# limits and isolation -----------------------------------------------------------------------
+
+
+def _harness(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "check", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_block_that_hangs_exits_or_exhausts_memory_fails_at_its_line(tmp_path: Path) -> None:
+    limits = "tests/samples/limits"
+    start = time.perf_counter()
+    done = _harness(
+        limits,
+        "--time-limit",
+        "5",
+        "--memory-limit",
+        "800",
+        "--devices",
+        "cpu",
+        "--json",
+        str(tmp_path / "r.json"),
+        HARNESS_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    wall = time.perf_counter() - start
+    assert done.returncode == 1, done.stdout + done.stderr
+    failures = [line for line in done.stdout.splitlines() if ": [cpu] " in line]
+    assert failures == [
+        f"{limits}/exits.md:10: [cpu] WorkerCrash: the process running the block exited with "
+        "code 3",
+        f"{limits}/memory.md:14: [cpu] MemoryError: out of memory: the block reached the memory "
+        "limit of 800 MB (--memory-limit)",
+        f"{limits}/sleeps.md:10: [cpu] TimeLimit: the block ran longer than 5 s",
+    ]
+    assert done.stdout.splitlines()[-1].startswith("5 passed, 3 failed, 2 not-run (blocks)")
+    statuses = {
+        (Path(lesson["path"]).stem, block["line"]): block["results"]["cpu"]["status"]
+        for lesson in json.loads((tmp_path / "r.json").read_text())["lessons"]
+        for block in lesson["blocks"]
+    }
+    assert statuses == {
+        ("exits", 6): "passed",
+        ("exits", 10): "failed",
+        ("exits", 16): "not-run",
+        ("good", 6): "passed",
+        ("memory", 6): "passed",
+        ("memory", 11): "failed",
+        ("memory", 17): "passed",  # the process survived its memory running out
+        ("sleeps", 6): "passed",
+        ("sleeps", 10): "failed",
+        ("sleeps", 17): "not-run",
+    }
+    print(f"limits sample: {wall:.1f} s")
+    assert wall < 5 + 60  # one time limit, and four workers starting torch on a busy machine
+
+
+def test_lesson_code_cannot_write_into_the_repository(tmp_path: Path) -> None:
+    readme = ROOT / "README.md"
+    before = (readme.read_bytes(), readme.stat().st_mtime_ns)
+    new_file = ROOT / "tests" / "samples" / "limits" / "written-by-a-lesson.txt"
+    lesson = tmp_path / "writes.md"
+    lesson.write_text(
+        f"```python\nopen({str(readme)!r}, 'a').close()\n```\n\n"  # line 2
+        f"```python\nimport pathlib\npathlib.Path({str(new_file)!r}).write_text('x')\n```\n\n"
+        f"```python\nimport os\nos.rename({str(readme)!r}, 'README.moved')\n```\n\n"  # line 12
+        "```python\nimport torch\n"
+        f"torch.save(torch.zeros(2), {str(new_file)!r})\n```\n\n"  # line 17
+        "```python\nimport os\nimport torch\n\n"  # the temporary folder is the lesson's
+        "with open('scratch.txt', 'w') as file:\n    file.write('kept')\n"
+        "torch.save(torch.zeros(2), 'model.pt')\n"
+        "print(open('scratch.txt').read(), os.path.exists('model.pt'))\n```\n\n"
+        f"```python\nimport os\nos.chdir({str(ROOT)!r})\nopen('README.md', 'w')\n```\n"  # 33
+    )
+    done = _harness(str(lesson), "--devices", "cpu", "--no-cache", "--json", str(tmp_path / "r"))
+    assert (readme.read_bytes(), readme.stat().st_mtime_ns) == before
+    assert not new_file.exists()
+    failures = [line for line in done.stdout.splitlines() if ": [cpu] " in line]
+    refused = f"lesson code may not write inside {ROOT}, where harness was started"
+    assert [line.split(": [cpu] ")[0] for line in failures] == [
+        f"{lesson}:{n}" for n in (2, 7, 12, 17, 33)
+    ]
+    assert all(f"[cpu] PermissionError: [Errno 13] {refused}" in line for line in failures)
+    assert failures[0].endswith(f": '{readme}'")
+    (result,) = json.loads((tmp_path / "r").read_text())["lessons"]
+    allowed = next(block for block in result["blocks"] if block["line"] == 20)
+    assert allowed["results"]["cpu"]["stdout"] == "kept True\n"
+
+
+def test_a_time_limit_directive_sets_that_blocks_limit() -> None:
+    lesson = parse_lesson(
+        "```python\nprint('quick')\n```\n\n"
+        "<!-- harness: time-limit 1 -->\n```python\nimport time\n\ntime.sleep(60)\n```\n",
+        "limited.md",
+    )
+    start = time.perf_counter()
+    result = check_lesson(lesson, ["cpu"], time_limit=120)
+    assert time.perf_counter() - start < 60
+    assert result.blocks[1]["cpu"].status == "passed"
+    error = result.blocks[6]["cpu"].error
+    assert error is not None
+    assert (error.type, error.message, error.line) == (
+        "TimeLimit",
+        "the block ran longer than 1 s",
+        6,
+    )

@@ -1,0 +1,109 @@
+"""Named behaviours: every entry of the registry catches a wrong claim and passes a right one.
+
+``tests/samples/claims/behaviours.md`` holds each claim twice: once true, once false.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import behaviours
+from harness.lesson import read_lesson
+from harness.results import LessonResult
+from harness.runner import check_lesson
+from tests.conftest import SAMPLES
+
+SAMPLE = SAMPLES / "claims" / "behaviours.md"
+# line of a false claim -> what its failure says
+WRONG = {
+    16: "w: expected two operands and a result of one shape, got [3] + [3] -> []",
+    18: "outer: expected a scalar (shape []), got shape [3]",
+    20: "n: expected shape [3, 4], got shape [4, 3]",
+    22: "b: expected dimension 1 to be 8 (Batch size 8), got 5 (shape [5, 8])",
+    24: "d: expected dimension 1 to be 100 (100 samples), got 10 (shape [10, 2])",
+    26: "more: expected class labels in [0, 3), got labels from 0 to 4",
+    28: "gray: expected [10, 3, 32, 32], got [10, 1, 32, 32]: dimension 2 is 3, got 1",
+    30: "few: expected a dimension of size 100 (time steps), got shape [4, 50, 1]",
+    41: "bad: expected in_channels=1, got in_channels=3",
+    42: "bad: expected out_channels=32, got 16",
+    43: "bad: expected kernel_size=(3, 3), got kernel_size=(5, 5)",
+    44: "bad: expected the output's spatial size to equal the input's [28, 28], got [24, 24] "
+    "(Conv2d with padding=(0, 0))",
+    49: "one: expected bidirectional=True, got bidirectional=False",
+    52: "no_bias: expected 2,359,296 parameters (exactly), got 2,360,448 parameters; the biases "
+    "(1,152) make the difference: the claim leaves them out",
+    54: "wrong: expected ~2M parameters (within 5%), got 1,049,600 parameters",
+    67: "out: expected every gradient None or zero after the call, got 2 of 2 parameters with "
+    "non-zero gradients",
+    68: "model: expected the parameters to change, got 0 of 2 changed",
+    69: "out: expected every parameter to have a gradient after the call, got 2 of 2 without",
+    78: "not_mse: expected mean squared error = ",
+    79: "not_mae: expected mean absolute error = ",
+    80: "not_ce: expected cross entropy over classes, got ValueError: Target size",
+    81: "not_bce: expected binary cross entropy = ",
+}
+RIGHT = [15, 17, 19, 21, 23, 25, 27, 29, 35, 36, 37, 38, 48, 51, 53, 62, 63, 64, 73, 74, 75, 76,
+         77]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result() -> LessonResult:
+    return check_lesson(read_lesson(SAMPLE), ["cpu"])
+
+
+def test_every_true_claim_passes(result: LessonResult) -> None:
+    verdicts = {line: result.verdicts[line]["cpu"].verdict for line in RIGHT}
+    assert verdicts == dict.fromkeys(RIGHT, "passed")
+
+
+def test_every_false_claim_fails_at_its_line_saying_claimed_and_found(
+    result: LessonResult,
+) -> None:
+    failures = {int(text.split(":")[1]): text for text in result.failures()}
+    assert set(failures) == set(WRONG)
+    for line, said in WRONG.items():
+        assert failures[line].startswith(f"{SAMPLE}:{line}: [cpu] {said}")
+
+
+def test_claims_on_a_layer_are_checked_at_every_call(result: LessonResult) -> None:
+    assert result.verdicts[38]["cpu"].checks == 1  # "Same padding": the one call of `good`
+    assert result.verdicts[62]["cpu"].checks == 2  # zero_grad in a loop of two steps
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("32 samples, 10 classes", ["samples", "classes"]),
+        ("Same padding", ["same_padding"]),
+        ("~117M parameters", ["parameter_count"]),
+        ("1000 RGB images 32x32", ["images"]),
+        ("Clear previous gradients", ["clear_previous_gradients"]),
+        ("Backward pass - computes all gradients", None),  # prose around a phrase
+        ("Used in Transformers", None),
+        ("Robust to outliers", None),
+        ("Update weights, 3 classes", None),  # a call phrase and a value phrase
+    ],
+)
+def test_reading_phrases(text: str, names: list[str] | None) -> None:
+    found = behaviours.read(text)
+    assert (None if found is None else [b.name for b, _ in found]) == names
+
+
+@pytest.mark.parametrize(
+    ("claim", "count", "verdict"),
+    [
+        ("2,359,296 parameters", 2_359_296, "passed"),
+        ("2,359,296 parameters", 2_360_448, "failed"),
+        ("117M parameters", 117_400_000, "passed"),
+        ("117M parameters", 124_000_000, "failed"),
+        ("2.4M parameters", 2_360_448, "passed"),
+        ("~117M parameters", 121_000_000, "passed"),
+        ("~117M parameters", 124_439_808, "failed"),
+        ("1.5K params", 1_500, "passed"),
+    ],
+)
+def test_parameter_counts_read_as_written(claim: str, count: int, verdict: str) -> None:
+    ((behaviour, match),) = behaviours.read(claim) or []
+    assert behaviour.check is not None
+    outcome = behaviour.check(match, count, behaviours.Context())
+    assert outcome is not None and outcome.verdict == verdict

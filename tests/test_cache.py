@@ -1,0 +1,266 @@
+"""The cache: an unchanged lesson is answered from ``.harness-cache/`` without a worker and
+without importing torch; an edit runs again only the blocks it touches; ``--no-cache`` runs
+everything; a damaged cache is ignored."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import cache
+from harness.claims import find_claims
+from harness.depends import dependency_map
+from harness.lesson import parse_lesson
+from tests.conftest import LESSON
+from tests.lessons import mutate
+
+# Runs ``harness check`` in a process that counts the Python processes it starts (workers,
+# device discovery; ``platform.platform()`` runs ``uname -p`` for --json) and says whether
+# torch was imported: a cached answer must do neither.
+WRAPPER = """
+import subprocess, sys, time
+started = []
+class Counted(subprocess.Popen):
+    def __init__(self, args, *rest, **kwargs):
+        if sys.executable in list(args):
+            started.append(args)
+        super().__init__(args, *rest, **kwargs)
+subprocess.Popen = Counted
+from harness.cli import main
+start = time.perf_counter()
+code = main(sys.argv[1:])
+seconds = time.perf_counter() - start
+print(f"wrapper: {seconds:.3f} s, {len(started)} workers, torch {'torch' in sys.modules}")
+sys.exit(code)
+"""
+
+SMALL = """\
+```python
+import torch
+
+x = torch.zeros(2, 3)  # [2, 3]
+```
+
+```python
+y = x.sum(0)  # [3]
+```
+"""
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != cache.ENVIRONMENT_VARIABLE}
+    return {**env, **extra}
+
+
+def harness(
+    cwd: Path, *args: str, wrapped: bool = False, **env: str
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", WRAPPER] if wrapped else [sys.executable, "-m", "harness.cli"]
+    return subprocess.run(
+        [*command, "check", *args],
+        cwd=cwd,
+        env=_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def outcome(path: Path) -> dict[str, Any]:
+    """What a results file says, without timings and without where each result came from."""
+    (lesson,) = json.loads(path.read_text())["lessons"]
+    blocks = {
+        block["line"]: {
+            device: {k: v for k, v in result.items() if k not in ("seconds", "cached")}
+            for device, result in block["results"].items()
+        }
+        for block in lesson["blocks"]
+    }
+    return {"blocks": blocks, "claims": {c["line"]: c["results"] for c in lesson["claims"]}}
+
+
+def cached_lines(path: Path) -> list[int]:
+    (lesson,) = json.loads(path.read_text())["lessons"]
+    return [b["line"] for b in lesson["blocks"] if b["results"]["cpu"].get("cached")]
+
+
+@pytest.fixture(scope="module")
+def checked_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of lessons/dl.md checked once (devices: all): its cache is filled."""
+    folder = tmp_path_factory.mktemp("checked")
+    shutil.copy(LESSON, folder / "dl.md")
+    done = harness(folder, "dl.md", "--json", "first.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dl.md: 17 blocks ran, 0 from the cache" in done.stdout.splitlines()
+    return folder
+
+
+@pytest.fixture
+def work(checked_once: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the checked lesson and its cache (same lesson path: dl.md)."""
+    return Path(shutil.copytree(checked_once, tmp_path / "work"))
+
+
+def test_an_unchanged_lesson_is_answered_from_the_cache_without_torch(work: Path) -> None:
+    start = time.perf_counter()
+    done = harness(work, "dl.md", "--json", "second.json", wrapped=True)
+    wall = time.perf_counter() - start
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "dl.md: 0 blocks ran, 17 from the cache" in lines
+    assert lines[-2].startswith("17 passed, 0 failed, 1 not-run (blocks); claims: 62 passed")
+    report = lines[-1]  # wrapper: 0.123 s, 0 workers, torch False
+    assert report.endswith(", 0 workers, torch False"), report
+    seconds = float(report.split()[1])
+    print(f"cached check: {seconds:.3f} s inside, {wall:.3f} s wall with Python's start")
+    assert seconds < 1.0
+    assert outcome(work / "second.json") == outcome(work / "first.json")
+    assert len(cached_lines(work / "second.json")) == 17
+
+
+def test_an_edited_comment_runs_again_only_the_blocks_that_depend_on_it(work: Path) -> None:
+    lesson = work / "dl.md"
+    # the claim inside Attention.forward (block 426), checked where block 566 calls it
+    lesson.write_text(mutate(442, "# [batch, seq_len, 1]", "# (batch, seq_len, 1)"))
+    done = harness(work, "dl.md", "--devices", "cpu", "--json", "edited.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dl.md: 2 blocks ran, 15 from the cache" in done.stdout.splitlines()
+    python = [44, 70, 92, 127, 158, 205, 267, 294, 343, 393, 426, 461, 509, 566, 607, 680, 703]
+    assert cached_lines(work / "edited.json") == [n for n in python if n not in (426, 566)]
+    full = harness(work, "dl.md", "--devices", "cpu", "--no-cache", "--json", "full.json")
+    assert "dl.md: 17 blocks ran, 0 from the cache" in full.stdout.splitlines()
+    assert outcome(work / "edited.json") == outcome(work / "full.json")
+    claim = outcome(work / "edited.json")["claims"][442]["cpu"]
+    assert (claim["verdict"], claim["checks"]) == ("passed", 1)
+    # a comment that claims nothing: its own block runs again, no other
+    lesson.write_text(mutate(441, "attention scores", "the scores", lesson.read_text()))
+    prose = harness(work, "dl.md", "--devices", "cpu")
+    assert "dl.md: 1 block ran, 16 from the cache" in prose.stdout.splitlines()
+
+
+def test_a_claim_made_wrong_is_caught_not_served_from_the_cache(work: Path) -> None:
+    lesson = work / "dl.md"
+    lesson.write_text(mutate(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]"))
+    done = harness(work, "dl.md", "--devices", "cpu")
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(
+        "dl.md:442: [cpu] scores: expected [batch, seq_len, 2], found [8, 50, 1]"
+    )
+    assert lines[0].endswith("(in the call from line 599)")
+    assert "dl.md: 2 blocks ran, 15 from the cache" in lines
+    assert lines[-1].startswith("16 passed, 1 failed, 1 not-run (blocks)")
+    again = harness(work, "dl.md", "--devices", "cpu")  # the failure is cached as a failure
+    assert again.returncode == 1 and again.stdout.splitlines()[0] == lines[0]
+    assert "dl.md: 0 blocks ran, 17 from the cache" in again.stdout.splitlines()
+    shutil.copy(LESSON, lesson)  # put right: both blocks run again and pass
+    fixed = harness(work, "dl.md", "--devices", "cpu")
+    assert fixed.returncode == 0
+    assert "dl.md: 2 blocks ran, 15 from the cache" in fixed.stdout.splitlines()
+
+
+def test_no_cache_runs_everything_and_refreshes_the_cache(tmp_path: Path) -> None:
+    (tmp_path / "small.md").write_text(SMALL)
+    elsewhere = tmp_path / "elsewhere"
+    args = ("small.md", "--devices", "cpu")
+    for _ in range(2):  # with nothing stored, then with everything stored
+        forced = harness(tmp_path, *args, "--no-cache", HARNESS_CACHE_DIR=str(elsewhere))
+        assert forced.returncode == 0, forced.stdout + forced.stderr
+        assert "small.md: 2 blocks ran, 0 from the cache" in forced.stdout.splitlines()
+    assert not (tmp_path / ".harness-cache").exists()
+    assert (elsewhere / ".gitignore").read_text().endswith("*\n")
+    later = harness(tmp_path, *args, wrapped=True, HARNESS_CACHE_DIR=str(elsewhere))
+    assert "small.md: 0 blocks ran, 2 from the cache" in later.stdout.splitlines()
+    assert later.stdout.splitlines()[-1].endswith(", 0 workers, torch False")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda text: "\x00{not json", id="not-json"),
+        pytest.param(lambda text: json.dumps([1, 2]), id="a-list"),
+        pytest.param(lambda text: text[: len(text) // 2], id="cut-short"),
+        pytest.param(lambda text: json.dumps({"schema": 1, "blocks": {"k": 3}}), id="bad-entry"),
+    ],
+)
+def test_a_damaged_cache_file_is_ignored(tmp_path: Path, damage: Any) -> None:
+    (tmp_path / "small.md").write_text(SMALL)
+    assert harness(tmp_path, "small.md").returncode == 0
+    for stored in (tmp_path / ".harness-cache").glob("*.json"):  # blocks and devices
+        stored.write_text(damage(stored.read_text()))
+    done = harness(tmp_path, "small.md")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "small.md: 2 blocks ran, 0 from the cache" in done.stdout.splitlines()
+    assert done.stderr == ""
+    repaired = harness(tmp_path, "small.md", wrapped=True)
+    assert "small.md: 0 blocks ran, 2 from the cache" in repaired.stdout.splitlines()
+    assert repaired.stdout.splitlines()[-1].endswith(", 0 workers, torch False")
+
+
+def test_one_damaged_entry_runs_its_block_again(tmp_path: Path) -> None:
+    (tmp_path / "small.md").write_text(SMALL)
+    harness(tmp_path, "small.md", "--devices", "cpu")
+    (stored,) = (tmp_path / ".harness-cache").glob("blocks-*.json")
+    document = json.loads(stored.read_text())
+    key = next(k for k, entry in document["blocks"].items() if entry["line"] == 7)
+    document["blocks"][key]["result"] = "damaged"
+    stored.write_text(json.dumps(document))
+    done = harness(tmp_path, "small.md", "--devices", "cpu")
+    assert "small.md: 1 block ran, 1 from the cache" in done.stdout.splitlines()
+
+
+# keys, in this process --------------------------------------------------------------------
+
+
+def _keys(source: str, device: str = "cpu", time_limit: float = 300.0) -> dict[int, str]:
+    lesson = parse_lesson(source, "lessons/dl.md")
+    deps = dependency_map(lesson)
+    return cache.block_keys(lesson, find_claims(lesson), deps, device, "reader", time_limit, 0)
+
+
+def _changed(before: dict[int, str], after: dict[int, str]) -> list[int]:
+    assert before.keys() == after.keys()
+    return [line for line in before if before[line] != after[line]]
+
+
+def test_keys_change_only_for_the_blocks_an_edit_touches(dl_source: str) -> None:
+    keys = _keys(dl_source)
+    assert _keys(dl_source) == keys
+    claim = mutate(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]")
+    assert _changed(keys, _keys(claim)) == [426, 566]  # 566 calls Attention.forward
+    code = mutate(436, "nn.Linear(hidden_size, 1)", "nn.Linear(hidden_size, 1, bias=False)")
+    assert _changed(keys, _keys(code)) == [426, 566]
+    imports = mutate(427, "import torch", "import torch as torch")
+    assert _changed(keys, _keys(imports)) == [426, 461, 509, 566]  # all three import it
+    prose = mutate(441, "attention scores", "the scores")
+    assert _changed(keys, _keys(prose)) == [426]
+    lines = dl_source.splitlines(keepends=True)
+    assert lines[424] == "\n" and lines[425] == "```python\n"
+    lines[424] = '<!-- harness: skip "no attention today" -->\n'  # no line moves
+    directive = "".join(lines)
+    # the block's key, and the keys of blocks whose snippets hold its statements
+    assert _changed(keys, _keys(directive)) == [426, 461, 509, 566]
+    assert _changed(keys, _keys(dl_source, time_limit=10.0)) == list(keys)
+    assert _changed(keys, _keys(dl_source, device="cuda")) == list(keys)
+
+
+def test_keys_follow_the_environment(dl_source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = _keys(dl_source)
+    fresh = cache.environment_key.__wrapped__
+    monkeypatch.setattr(cache, "environment_key", fresh)
+    assert _keys(dl_source) == keys
+    monkeypatch.setattr(cache, "_torch_version", lambda: "9.9.9")
+    assert _changed(keys, _keys(dl_source)) == list(keys)
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "environment_key", fresh)
+    monkeypatch.setattr(cache, "source_hash", lambda: "an edited harness")
+    assert _changed(keys, _keys(dl_source)) == list(keys)

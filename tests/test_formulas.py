@@ -1,0 +1,80 @@
+"""Formula claims: the whitelisted grammar, element-wise evaluation, and catching a wrong one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from harness.formulas import compare, evaluate, parse_formula
+
+KNOWN = frozenset({"x", "y"})
+
+
+@pytest.mark.parametrize(
+    "text", ["max(0, x)", "1 / (1 + e^-x)", "(e^x - e^-x) / (e^x + e^-x)",
+             "x if x > 0 else 0.01*x", "min(x, y) * 2", "sqrt(x^2)"],
+)  # fmt: skip
+def test_math_over_known_names_is_a_formula(text: str) -> None:
+    formula = parse_formula(text, KNOWN)
+    assert formula is not None
+    assert formula.names[0] == "x"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x",  # does nothing
+        "2",
+        "q * 2",  # q is not a name the lesson defines
+        "Self-attention",
+        "Used in Transformers",
+        "__import__('os').system('echo hi')",  # never evaluated: not in the grammar
+        "x.sum()",
+        "[x, y]",
+        "lambda: x",
+        "x if x > 0 else (y := 1)",
+        "x > 0 and y",
+    ],
+)
+def test_anything_else_is_not_a_formula(text: str) -> None:
+    assert parse_formula(text, KNOWN) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "function"),
+    [
+        ("max(0, x)", F.relu),
+        ("1 / (1 + e^-x)", torch.sigmoid),
+        ("(e^x - e^-x) / (e^x + e^-x)", torch.tanh),
+        ("x if x > 0 else 0.01*x", lambda t: F.leaky_relu(t, 0.01)),
+    ],
+)
+def test_formulas_match_what_torch_computes(text: str, function: object) -> None:
+    x = torch.linspace(-5, 5, 100)
+    formula = parse_formula(text, KNOWN)
+    assert formula is not None and callable(function)
+    value = function(x)
+    assert compare(formula, value, evaluate(formula, {"x": x}, value))[0]
+
+
+def test_a_wrong_formula_says_where_and_by_how_much() -> None:
+    x = torch.linspace(-5, 5, 100)
+    formula = parse_formula("x if x > 0 else 0.01*x", KNOWN)
+    assert formula is not None
+    value = F.leaky_relu(x, 0.1)
+    equal, actual, why = compare(formula, value, evaluate(formula, {"x": x}, value))
+    assert not equal
+    assert actual == "-0.5 at [0]"
+    assert why.startswith("50 of 100 elements differ; at [0] found -0.5, the formula gives -0.05")
+    assert "rtol=1.3e-06" in why and "torch.float32" in why
+
+
+def test_the_tolerance_follows_the_dtype() -> None:
+    x = torch.linspace(-5, 5, 100)
+    formula = parse_formula("1 / (1 + e^-x)", KNOWN)
+    assert formula is not None
+    half = torch.sigmoid(x.half())
+    assert compare(formula, half, evaluate(formula, {"x": x.half()}, half))[0]
+    off = torch.sigmoid(x) + 1e-3
+    assert not compare(formula, off, evaluate(formula, {"x": x}, off))[0]
