@@ -244,3 +244,40 @@ def test_a_time_limit_directive_sets_that_blocks_limit() -> None:
         "the block ran longer than 1 s",
         6,
     )
+
+
+CLAIM_SAMPLES = ROOT / "tests" / "samples" / "claims"
+
+
+def test_a_console_session_lesson_is_run_and_its_outputs_checked() -> None:
+    source = (CLAIM_SAMPLES / "console.md").read_text(encoding="utf-8")
+    result = check_text(source, "console.md")
+    verdicts = {line: per["cpu"].verdict for line, per in result.verdicts.items()}
+    assert verdicts == dict.fromkeys([11, 13, 15, 17, 25, 27, 30], "passed")
+    assert {c.line: c.kind for c in result.claims} == {
+        11: "shape", 13: "shape", 15: "output", 17: "output", 25: "output", 27: "shape",
+        30: "output",
+    }  # fmt: skip
+    # as a console shows it: every expression statement's value
+    assert result.blocks[22]["cpu"].stdout == "tensor(4.)\ntorch.Size([2, 2])\n0\n1\n"
+    wrong = mutate(11, "torch.Size([5, 3, 4, 1])", "torch.Size([5, 3, 4, 2])", source)
+    wrong = mutate(15, "0.0", "1.0", wrong)
+    wrong = mutate(31, "1", "2", wrong)  # the second line of the output at 30
+    failures = check_text(wrong, "console.md").failures()
+    assert failures == [
+        "console.md:11: [cpu] x.shape: expected [5, 3, 4, 2], found [5, 3, 4, 1]: dimension 4 "
+        "is 2, found 1",
+        "console.md:15: [cpu] print(x.sum().item()): expected output '1.0', got '0.0'",
+        "console.md:30: [cpu] for i in range(2):: expected output '0\\n2', got '0\\n1'",
+    ]
+
+
+def test_a_myst_lesson_is_run_and_checked() -> None:
+    source = (CLAIM_SAMPLES / "myst.md").read_text(encoding="utf-8")
+    result = check_text(source, "myst.md")
+    assert {line: per["cpu"].verdict for line, per in result.verdicts.items()} == {
+        15: "passed", 16: "passed", 20: "passed", 24: "passed",
+    }  # fmt: skip
+    wrong = mutate(15, "# [2, 4]", "# [2, 5]", source)
+    wrong = mutate(24, "1 / (1 + e^-out)", "1 / (1 + e^out)", wrong)
+    assert failed_claims(check_text(wrong, "myst.md")) == [15, 24]
