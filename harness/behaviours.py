@@ -63,15 +63,21 @@ class Behaviour:
     before: Before | None = None
     after: After | None = None
     operands: bool = False
+    when_called: bool = False  # checked at every call of the layer built (a forward hook)
 
 
 REGISTRY: list[Behaviour] = []
 
 
-def value(pattern: str, operands: bool = False) -> Callable[[ValueCheck], ValueCheck]:
+def value(
+    pattern: str, operands: bool = False, when_called: bool = False
+) -> Callable[[ValueCheck], ValueCheck]:
     def register(check: ValueCheck) -> ValueCheck:
         compiled = re.compile(pattern, re.IGNORECASE)
-        REGISTRY.append(Behaviour(check.__name__, compiled, "value", check, operands=operands))
+        behaviour = Behaviour(
+            check.__name__, compiled, "value", check, operands=operands, when_called=when_called
+        )
+        REGISTRY.append(behaviour)
         return check
 
     return register
@@ -139,7 +145,7 @@ def _parameters(owner: Any) -> list[Any] | None:
         return [p for group in owner.param_groups for p in group["params"]]
     if isinstance(owner, torch.nn.Module):
         return list(owner.parameters())
-    if isinstance(owner, torch.Tensor):
+    if isinstance(owner, torch.Tensor) and owner.requires_grad and owner.is_leaf:
         return [owner]
     return None
 
@@ -155,7 +161,7 @@ def _kind(value: Any) -> str:
 # --------------------------------------------------------------------------- value behaviours
 
 
-@value(r"same padding")
+@value(r"same padding", when_called=True)
 def same_padding(match: re.Match[str], layer: Any, context: Context) -> Outcome | None:
     """A layer called on [B, C, *spatial] keeps the spatial size."""
     if not _is_module(layer):
@@ -403,7 +409,10 @@ def parameter_count(match: re.Match[str], value_: Any, context: Context) -> Outc
     return failed(match.group(0), shown, f"expected {match.group(0)} ({rule}), got {shown}{hint}")
 
 
-@value(r"(?:process(?:es)? (?:the )?sequences? (?:in )?both directions|bidirectional)")
+@value(
+    r"(?:process(?:es)? (?:the )?sequences? (?:in )?both directions|bidirectional)",
+    when_called=True,
+)
 def bidirectional(match: re.Match[str], layer: Any, context: Context) -> Outcome | None:
     """A bidirectional RNN: its output is twice its hidden size wide."""
     if not hasattr(layer, "bidirectional"):
@@ -503,21 +512,72 @@ def binary(match: re.Match[str], loss: Any, context: Context) -> Outcome:
     return failed(f"binary cross entropy = {float(want):.6g}", "; ".join(tried))
 
 
-@value(NUMBER + r" ([a-z][a-z -]*[a-z])")
+# noun -> (the dimension it counts, or None for any; attributes of a layer that count it)
+NOUNS: dict[str, tuple[int | None, tuple[str, ...]]] = {
+    "rows": (0, ()),
+    "columns": (-1, ()),
+    "time steps": (None, ()),
+    "timesteps": (None, ()),
+    "steps": (None, ()),
+    "tokens": (None, ()),
+    "words": (None, ()),
+    "frames": (None, ()),
+    "features": (-1, ("out_features",)),
+    "input features": (-1, ("in_features", "input_size")),
+    "output features": (-1, ("out_features",)),
+    "hidden units": (-1, ("out_features", "hidden_size")),
+    "units": (-1, ("out_features", "hidden_size")),
+    "neurons": (-1, ("out_features",)),
+    "channels": (None, ("out_channels",)),
+    "heads": (None, ("num_heads",)),
+    "layers": (None, ("num_layers",)),
+    "epochs": (None, ()),
+    "elements": (None, ()),
+    "values": (None, ()),
+    "points": (None, ()),
+    "sequences": (0, ()),
+    "sentences": (0, ()),
+}
+
+
+@value(NUMBER + r" (" + "|".join(sorted(map(re.escape, NOUNS), key=len, reverse=True)) + r")")
 def count(match: re.Match[str], value_: Any, context: Context) -> Outcome:
-    """``100 time steps``: an integer equal to N, or a tensor with a dimension of size N."""
-    want, things = number(match.group(1)), match.group(2)
+    """``100 time steps``, ``64 hidden units``: a count of a known noun. An integer equal to
+    N; a range or list N long; a layer's attribute that counts it (``num_layers``); or a
+    tensor whose dimension for that noun (any, for ``time steps``) has size N."""
+    want, things = number(match.group(1)), match.group(2).lower()
+    phrase = match.group(0)
+    dimension, attributes = NOUNS[things]
     if isinstance(value_, int) and not isinstance(value_, bool):
-        return passed(f"{want} {things}") if value_ == want else failed(f"{want}", f"{value_}")
+        return passed(phrase) if value_ == want else failed(phrase, f"{value_}")
+    if isinstance(value_, range | list | tuple):
+        size = len(value_)
+        return passed(phrase) if size == want else failed(phrase, f"{size} ({_kind(value_)})")
+    if _is_module(value_):
+        for name in attributes:
+            got = getattr(value_, name, None)
+            if isinstance(got, int):
+                return passed(phrase) if got == want else failed(f"{name}={want}", f"{got}")
+        return unchecked(f"a {_kind(value_)} has no attribute that counts {things}")
     shape = _shape(value_)
-    if shape is None:
+    if shape is None or not shape:
         return unchecked(f"cannot count {things} in a {_kind(value_)}")
+    if dimension is not None:
+        got = shape[dimension]
+        where = "the last dimension" if dimension == -1 else f"dimension {dimension + 1}"
+        if got == want:
+            return passed(f"{phrase} ({where})", f"shape {shape}")
+        return failed(
+            f"{phrase} ({where})",
+            f"shape {shape}",
+            f"expected {where} to be {want} ({phrase}), got {got} (shape {shape})",
+        )
     if want in shape:
-        return passed(f"a dimension of {want} ({things})", f"shape {shape}")
+        return passed(f"a dimension of {want} ({phrase})", f"shape {shape}")
     return failed(
-        f"a dimension of {want} ({things})",
+        f"a dimension of {want} ({phrase})",
         f"shape {shape}",
-        f"expected a dimension of size {want} ({things}), got shape {shape}",
+        f"expected a dimension of size {want} ({phrase}), got shape {shape}",
     )
 
 

@@ -11,7 +11,7 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from harness import behaviours
@@ -294,6 +294,9 @@ def _shape_claim(comment: Comment, said: ShapeText, index: _Index | None, block:
         node, subject, reason = value_on_line(stmt, comment.line)
         if node is None:
             return claim(subject, reason=reason)
+        if isinstance(stmt, ast.AugAssign) and node is stmt.value and _target(stmt):
+            target = _target(stmt) or ""  # x += b: the claim is about x afterwards
+            return claim(target, _around(stmt, "after", (target,)))
         return claim(subject, (_wrap(node),))
     position = index.position(comment.line, comment.col)
     if position is None:
@@ -378,7 +381,10 @@ def lesson_names(lesson: Lesson) -> frozenset[str]:
 
 
 def _keyword_call(stmt: ast.stmt, node: ast.expr) -> ast.Call | None:
-    """The call that ``node`` is a keyword argument (or a positional one) of."""
+    """The call that ``node`` (a plain value: ``padding=1``) is an argument of; None when
+    ``node`` is itself a call (``nn.Conv2d(...)`` inside ``nn.Sequential(...)``)."""
+    if isinstance(node, ast.Call):
+        return None
     for call in ast.walk(stmt):
         if isinstance(call, ast.Call) and (
             any(kw.value is node for kw in call.keywords) or any(a is node for a in call.args)
@@ -412,6 +418,20 @@ def _value_claim(
     node, subject, reason = value_on_line(stmt, comment.line)
     if node is None:
         return claim(subject, reason=reason)
+    if isinstance(stmt, ast.AugAssign) and node is stmt.value:
+        why = "an augmented assignment (+=) computes its right-hand side first: claim it on x = ..."
+        return claim(subject, reason=why)
+    in_place = [
+        n.func.attr
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr.endswith("_")
+        and not n.func.attr.startswith("_")
+    ]
+    if kind == "formula" and in_place:
+        why = f"the in-place {in_place[0]}() changes the formula's inputs as it computes"
+        return claim(subject, reason=why)
     if kind == "behaviour":
         call = _keyword_call(stmt, node)
         if call is not None and call.end_lineno != comment.line:
@@ -474,7 +494,7 @@ def _example_claims(fence: Fence, index: _Index | None) -> list[Claim]:
             )
         else:
             places = _around(stmt, "before", (), 0) + _around(stmt, "after", (), 1)
-            subject = ast.unparse(stmt).splitlines()[0]
+            subject = ast.unparse(stmt).splitlines()[0].rstrip(":")
             found.append(
                 Claim(
                     example.want_line,
@@ -492,6 +512,16 @@ def _example_claims(fence: Fence, index: _Index | None) -> list[Claim]:
 
 def example_of(fence: Fence, line: int) -> Example | None:
     return next((e for e in fence.examples if e.want_line == line), None)
+
+
+def _replaced(fence: Fence, line: int) -> str:
+    """Why a claim on ``line`` cannot be checked: a replace directive changed that line."""
+    lines = fence.code.split("\n")
+    text = lines[line - fence.code_line] if 0 <= line - fence.code_line < len(lines) else ""
+    for at, _old, new in fence.directives.replacements:
+        if new and new in text:
+            return f"the replace directive at line {at} changed this line: it claims the original"
+    return ""
 
 
 def read_comments(lesson: Lesson) -> tuple[list[Claim], list[Comment]]:
@@ -521,6 +551,10 @@ def read_comments(lesson: Lesson) -> tuple[list[Claim], list[Comment]]:
                 found.append(_value_claim(comment, "behaviour", index, fence.line, operands))
             else:
                 prose.append(comment)
+                continue
+            why = _replaced(fence, comment.line)
+            if why:
+                found[-1] = replace(found[-1], places=(), reason=why)
         if tree is not None:
             found.extend(_docstring_claims(fence, tree, lines))
         found.extend(_example_claims(fence, index))

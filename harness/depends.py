@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.claims import parse_block
 from harness.lesson import Fence, Lesson
@@ -27,6 +27,7 @@ class Statement:
     defines: frozenset[str]
     uses: frozenset[str]
     changes: frozenset[str]
+    effect: bool = False  # changes the process, not a name: torch.set_default_dtype(...)
 
     @property
     def line(self) -> int:
@@ -98,9 +99,12 @@ def _changes(node: ast.stmt) -> set[str]:
     elif isinstance(node, ast.AugAssign | ast.AnnAssign):
         targets = [node.target]
     elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        func = node.value.func
-        if isinstance(func, ast.Attribute):
-            targets = [func.value]
+        call = node.value
+        if isinstance(call.func, ast.Attribute):
+            targets = [call.func.value]
+        if not (isinstance(call.func, ast.Name) and call.func.id in BUILTINS):
+            # f(model, data): a function may change what it is given (train(model, loader))
+            targets += [*call.args, *(kw.value for kw in call.keywords)]
     names = set()
     for target in targets:
         if isinstance(target, ast.Attribute | ast.Subscript) or isinstance(node, ast.Expr):
@@ -157,12 +161,29 @@ def statements(fence: Fence) -> list[Statement]:
     ]
 
 
+def _effect(statement: Statement, imported: set[str]) -> bool:
+    """A call of a module's function that changes nothing but modules: process-wide state
+    (``torch.set_default_dtype(torch.float64)``, ``torch.manual_seed(0)``). Every later
+    block needs it, even one that imports torch again."""
+    node = statement.node
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    func = node.value.func
+    root = _root(func.value) if isinstance(func, ast.Attribute) else None
+    return root in imported and statement.changes <= imported
+
+
 def dependency_map(lesson: Lesson) -> dict[int, Dependencies]:
     """For every Python block (by fence line), what it needs from earlier blocks."""
     ordered: list[Statement] = []
     result: dict[int, Dependencies] = {}
+    imported: set[str] = set()
     for fence in lesson.python_fences:
-        own = statements(fence)
+        own = []
+        for statement in statements(fence):
+            if isinstance(statement.node, ast.Import | ast.ImportFrom):
+                imported |= statement.defines
+            own.append(replace(statement, effect=_effect(statement, imported)))
         needs: dict[str, Need] = {}
         defined: set[str] = set()
         for statement in own:
@@ -181,9 +202,9 @@ def dependency_map(lesson: Lesson) -> dict[int, Dependencies]:
 
 def _closure(ordered: list[Statement], own: list[Statement]) -> tuple[Statement, ...]:
     """Earlier statements needed by ``own``: definitions, their needs, and changes to them."""
-    chosen: set[int] = set()  # positions in ordered
+    chosen = {p for p, statement in enumerate(ordered) if statement.effect}
     # (statement's uses, how many earlier statements it may draw on)
-    work: list[tuple[frozenset[str], int]] = []
+    work = [(ordered[p].uses | ordered[p].changes, p) for p in chosen]
     defined: set[str] = set()
     for statement in own:
         work.append((frozenset(statement.uses - defined), len(ordered)))

@@ -94,6 +94,13 @@ def parse_directive(comment: str, line: int, path: str) -> Directive | None:
     """The directive in an HTML comment block starting at ``line``; None for other comments."""
     found = _COMMENT.fullmatch(comment)
     if found is None:
+        if re.search(r"<!--\s*harness\s*:", comment):
+            raise LessonError(
+                path,
+                "a directive must be an HTML comment of its own, with nothing else in its "
+                "HTML block (no text or tags beside it on its lines)",
+                line,
+            )
         return None
     text = found.group(1)
     name = text.split(None, 1)[0] if text.strip() else ""

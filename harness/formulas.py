@@ -50,7 +50,7 @@ def _allowed(node: ast.AST) -> bool:
             isinstance(node.func, ast.Name)
             and node.func.id in FUNCTIONS
             and not node.keywords
-            and 1 <= len(node.args) <= 2
+            and len(node.args) == (2 if node.func.id in ("max", "min") else 1)
             and all(_allowed(arg) for arg in node.args)
         )
     if isinstance(node, ast.IfExp):

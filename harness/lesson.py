@@ -25,6 +25,8 @@ from harness.errors import LessonError
 
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "pycon", "ipython3", "ipython"})
 DOCTEST_LANGUAGES = frozenset({"pycon"})
+IPYTHON_LANGUAGES = frozenset({"ipython3", "ipython"})
+_MAGIC = re.compile(r"\s*[%!]")  # %matplotlib inline, %%time, !pip install
 _MYST = re.compile(r"\{(?:code-block|code-cell|code|sourcecode)\}\s*(\S*)")
 _CLOSING = re.compile(r"[\s>]*(`{3,}|~{3,})\s*")  # in a list or a blockquote too
 _MYST_OPTION = re.compile(r"\s*:[\w-]+:.*")
@@ -144,19 +146,26 @@ def _doctest_code(code: str, first_line: int, path: str) -> tuple[str, tuple[Exa
 
 def _code(
     info: str, language: str, content: str, first_line: int, path: str
-) -> tuple[str, tuple[Example, ...]]:
+) -> tuple[str, tuple[Example, ...], bool]:
+    """What runs, the doctest examples, and whether the block is a console session."""
     if language not in PYTHON_LANGUAGES:
-        return content, ()
-    if _MYST.match(info.strip()):  # option lines at the top: ``:caption: x``
-        lines = content.splitlines(keepends=True)
+        return content, (), False
+    lines = content.split("\n")
+    if _MYST.match(info.strip()):  # option lines at the top: ``:caption: x``, or a YAML header
+        if lines and lines[0].strip() == "---" and "---" in (line.strip() for line in lines[1:]):
+            end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+            lines[: end + 1] = [""] * (end + 1)
         for index, text in enumerate(lines):
-            if not _MYST_OPTION.fullmatch(text.rstrip("\n")):
+            if not _MYST_OPTION.fullmatch(text):
                 break
-            lines[index] = "\n"
-        content = "".join(lines)
+            lines[index] = ""
+    if language in IPYTHON_LANGUAGES:  # magics and shell escapes are not Python: never run
+        lines = ["" if _MAGIC.match(text) else text for text in lines]
+    content = "\n".join(lines)
     if _is_doctest(language, content):
-        return _doctest_code(content, first_line, path)
-    return content, ()
+        code, examples = _doctest_code(content, first_line, path)
+        return code, examples, True
+    return content, (), False
 
 
 def _closed(token: Token, lines: list[str]) -> bool:
@@ -181,8 +190,7 @@ def _fence(
     if not _closed(token, lines[offset:]):
         raise LessonError(path, "this code fence is never closed (no closing ``` line)", start + 1)
     language = fence_language(token.info)
-    code, examples = _code(token.info, language, token.content, start + 2, path)
-    console = language in PYTHON_LANGUAGES and _is_doctest(language, token.content)
+    code, examples, console = _code(token.info, language, token.content, start + 2, path)
     code = directives.apply(code, start + 1, path)
     return Fence(start + 1, end, token.info, language, code, directives, examples, hidden, console)
 
@@ -218,7 +226,7 @@ def parse_lesson(source: str, path: str) -> Lesson:
                 pending.line,
             )
         if token.type == "front_matter":
-            meta = _front_matter(token.content, path)
+            meta = front_matter(token.content, path)
         elif token.type == "fence" and token.map is not None:
             fences.append(_fence(token, path, lines, 0, pending, False))
             pending = Directives()
@@ -252,7 +260,8 @@ def _hidden(body: str, line: int, path: str, lines: list[str], pending: Directiv
     return python
 
 
-def _front_matter(text: str, path: str) -> dict[str, object]:
+def front_matter(text: str, path: str) -> dict[str, object]:
+    """Front matter text as a mapping; not YAML or not a mapping raises LessonError."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -127,6 +127,12 @@ class Probe:
                 self._record(line, "unchecked", claim.text, "", f"no variable named {name} here")
                 return
             values[name] = named
+        import torch
+
+        if not isinstance(value, torch.Tensor | int | float) or isinstance(value, bool):
+            why = f"a {type(value).__name__} is not a tensor or number to compare with a formula"
+            self._record(line, "unchecked", claim.text, "", why)
+            return
         expected = evaluate(formula, values, value)
         equal, actual, why = compare(formula, value, expected)
         shown = f"{claim.text} element-wise"

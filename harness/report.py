@@ -29,7 +29,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -47,7 +46,7 @@ from pygments.util import ClassNotFound
 
 from harness.directives import Directives
 from harness.errors import LessonError
-from harness.lesson import PYTHON_LANGUAGES, Fence, fence_language, parse_lesson
+from harness.lesson import PYTHON_LANGUAGES, Fence, fence_language, front_matter, parse_lesson
 from harness.results import ClaimResult, merge_lessons
 
 JSON = dict[str, Any]
@@ -965,7 +964,11 @@ class LessonPage:
         )
 
     def _hidden_fences(self, comment: Token) -> list[tuple[int, int, Token]]:
-        """(opening line, closing line, fence token) of each hidden block in a comment."""
+        """(opening line, closing line, fence token) of each hidden block in a comment.
+
+        The comment is parsed again for each fence's text as written (``Fence.code`` is what
+        runs), and to find the fences at all when the lesson does not parse now.
+        """
         if comment.map is None:
             return []
         found = []
@@ -1015,7 +1018,10 @@ class LessonPage:
         tokens = markdown.parse(self.source)
         for token in tokens:
             if token.type == "front_matter":
-                self.meta = _front_matter(token.content)
+                try:
+                    self.meta = front_matter(token.content, self.path)
+                except LessonError:  # not YAML, or not a mapping: the page does without it
+                    self.meta = {}
         tokens = _without_title(tokens, self.title)
         self._note_code_lines(tokens)
         self.article = Markup(markdown.renderer.render(tokens, markdown.options, {}))
@@ -1120,14 +1126,6 @@ def _without_title(tokens: list[Token], title: str) -> list[Token]:
     return tokens
 
 
-def _front_matter(text: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return {}
-    return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
-
-
 def _markdown(page: LessonPage, render_block: Callable[[BlockView], str]) -> MarkdownIt:
     """commonmark + tables + front matter, raw HTML off; fences and images overridden."""
     markdown = (
@@ -1175,7 +1173,8 @@ def _markdown(page: LessonPage, render_block: Callable[[BlockView], str]) -> Mar
 
 
 def _console(code: str) -> bool:
-    """Whether a Python fence's text is a console session: its first line starts ``>>>``."""
+    """Whether a fence's text is a console session (``>>>`` first), for a lesson that does
+    not parse now: otherwise ``Fence.doctest`` says."""
     first = next((line for line in code.splitlines() if line.strip()), "")
     return first.lstrip().startswith(">>>")
 

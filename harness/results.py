@@ -203,7 +203,7 @@ class LessonResult:
         path, counts = self.lesson.path, self.coverage()
         lines = [
             f"{path}: coverage: {counts['comments']} comments, {counts['claims']} claims "
-            f"({counts['claims'] - counts['comments'] + counts['prose']} from docstrings and "
+            f"({sum(1 for c in self.claims if c.source != 'comment')} from docstrings and "
             f"doctest outputs), {counts['checked']} checked, {counts['unchecked']} unchecked, "
             f"{counts['not_run']} not run, {counts['prose']} prose"
         ]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from harness import behaviours
 from harness.cache import Cache, Entry, block_keys
 from harness.claims import read_comments
 from harness.depends import Dependencies, dependency_map
@@ -170,11 +171,17 @@ def _cached_run(
         available = _run_on(result, device, progress, None, limits, contributions)
     elif fresh:
         available = _run_on(result, device, progress, fresh, limits, contributions)
-        bad = [line for line in sorted(fresh) if not _fine(result.blocks.get(line, {}).get(device))]
+        bad = [
+            line
+            for line in sorted(fresh)
+            if not _fine(result.blocks.get(line, {}).get(device))
+            or any(c.verdict == "failed" for c in contributions.get(line, {}).values())
+        ]
         timed_out = [line for line in bad if _error_type(result, line, device) == "TimeLimit"]
         hang = timed_out[0] if timed_out else None
         if result.mode == "reader" and bad and (hang is None or bad[0] < hang):
-            hang = None  # a failure alone may differ from reader order: run that, in full
+            hang = None  # a failure alone (a block's or a claim's) may differ from reader
+            # order: so every failure reported is one a reader meets, run the lesson in full
             for line in keys:
                 result.blocks.get(line, {}).pop(device, None)
             contributions.clear()
@@ -191,6 +198,15 @@ def _cached_run(
                 result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=ENDED)
                 contributions.pop(line, None)
     return available
+
+
+def protected_folder() -> str | None:
+    """The folder lesson code may not write into: the one harness was started from, unless
+    that is the home folder or the root (caches such as ~/.cache/torch live there)."""
+    here = os.path.realpath(os.getcwd())
+    if here in (os.path.realpath(os.path.expanduser("~")), os.path.realpath(os.sep)):
+        return None
+    return here
 
 
 def _fine(block: BlockResult | None) -> bool:
@@ -247,7 +263,7 @@ def _run_on(
             "isolated": result.mode == "isolated",
             "only": None if only is None else sorted(only),
             "memory_limit": limits.memory,
-            "protect": os.getcwd(),
+            "protect": protected_folder(),
         }
     )
     process = subprocess.Popen(
@@ -385,8 +401,17 @@ def _settle(result: LessonResult, device: str, only: int | None) -> None:
                 verdict = ClaimResult("unchecked", message=claim.reason)
             else:
                 block = result.blocks.get(claim.block, {}).get(device)
+                called = claim.kind == "behaviour" and any(
+                    b.when_called for b, _ in behaviours.read(claim.text) or []
+                )
                 if block is not None and block.status == "failed" and block.error is not None:
                     why = "its block failed before this line ran"
+                elif block is not None and block.status == "skipped":
+                    why = f"its block was skipped: {block.reason}"
+                elif block is not None and block.reason.startswith("raised "):
+                    why = f"its block {block.reason}, before this line ran"
+                elif called:
+                    why = "the layer built on this line was never called (or the line never ran)"
                 else:
                     why = "this line never ran (is the function ever called?)"
                 verdict = ClaimResult("not-run", message=why)

@@ -57,7 +57,12 @@ def render(lesson: Lesson, fence: Fence, deps: Dependencies, number: int) -> str
     for statement in deps.statements:
         out += ["", f"# {lesson.path}:{statement.line}"]
         out.append(statement_source(fences[statement.block], statement))
-    out += ["", f"# {lesson.path}:{fence.code_line} (the block, unchanged)"]
+    how = "unchanged"
+    if fence.doctest:
+        how = "as Python: prompts and expected outputs removed"
+    elif fence.directives.replacements:
+        how = "with its replace directives applied"
+    out += ["", f"# {lesson.path}:{fence.code_line} (the block, {how})"]
     return "\n".join(out) + "\n" + fence.code
 
 

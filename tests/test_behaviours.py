@@ -23,7 +23,7 @@ WRONG = {
     24: "d: expected dimension 1 to be 100 (100 samples), got 10 (shape [10, 2])",
     26: "more: expected class labels in [0, 3), got labels from 0 to 4",
     28: "gray: expected [10, 3, 32, 32], got [10, 1, 32, 32]: dimension 2 is 3, got 1",
-    30: "few: expected a dimension of size 100 (time steps), got shape [4, 50, 1]",
+    30: "few: expected a dimension of size 100 (100 time steps), got shape [4, 50, 1]",
     41: "bad: expected in_channels=1, got in_channels=3",
     42: "bad: expected out_channels=32, got 16",
     43: "bad: expected kernel_size=(3, 3), got kernel_size=(5, 5)",
@@ -41,9 +41,13 @@ WRONG = {
     79: "not_mae: expected mean absolute error = ",
     80: "not_ce: expected cross entropy over classes, got ValueError: Target size",
     81: "not_bce: expected binary cross entropy = ",
+    89: "nn.Conv2d(8, 8, 3): expected the output's spatial size to equal the input's [10, 10], "
+    "got [8, 8] (Conv2d with padding=(0, 0))",
+    94: "wide: expected dimension 1 to be 4 (4 rows), got 3 (shape [3, 4])",
+    99: "shallow: expected num_layers=2, got 1",
 }
 RIGHT = [15, 17, 19, 21, 23, 25, 27, 29, 35, 36, 37, 38, 48, 51, 53, 62, 63, 64, 73, 74, 75, 76,
-         77]  # fmt: skip
+         77, 88, 93, 96, 98]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +86,9 @@ def test_claims_on_a_layer_are_checked_at_every_call(result: LessonResult) -> No
         ("Used in Transformers", None),
         ("Robust to outliers", None),
         ("Update weights, 3 classes", None),  # a call phrase and a value phrase
+        ("0 is reserved for padding", None),
+        ("1 would keep the size", None),
+        ("64 hidden units", ["count"]),
     ],
 )
 def test_reading_phrases(text: str, names: list[str] | None) -> None:
@@ -107,3 +114,16 @@ def test_parameter_counts_read_as_written(claim: str, count: int, verdict: str) 
     assert behaviour.check is not None
     outcome = behaviour.check(match, count, behaviours.Context())
     assert outcome is not None and outcome.verdict == verdict
+
+
+def test_layers_inside_a_call_and_prose_that_looks_like_a_count(result: LessonResult) -> None:
+    claims = {c.line: c for c in result.claims}
+    # each layer of an nn.Sequential(...) is its own subject, not the Sequential
+    assert claims[88].subject == "nn.Conv2d(1, 8, 3, padding=1)"
+    never = result.verdicts[92]["cpu"]
+    assert (never.verdict, never.message) == (
+        "not-run",
+        "the layer built on this line was never called (or the line never ran)",
+    )
+    assert 95 in {c.line for c in result.prose}  # "10 epochs is too few"
+    assert claims[96].subject == "range(10)"  # a range of 10: len() counts the epochs

@@ -157,7 +157,8 @@ def test_a_claim_made_wrong_is_caught_not_served_from_the_cache(work: Path) -> N
         "dl.md:442: [cpu] scores: expected [batch, seq_len, 2], found [8, 50, 1]"
     )
     assert lines[0].endswith("(in the call from line 599)")
-    assert "dl.md: 2 blocks ran, 15 from the cache" in lines
+    # a failure met in a partial run is confirmed by a full run, in reader order
+    assert "dl.md: 17 blocks ran, 0 from the cache" in lines
     assert lines[-1].startswith("16 passed, 1 failed, 1 not-run (blocks)")
     again = harness(work, "dl.md", "--devices", "cpu")  # the failure is cached as a failure
     assert again.returncode == 1 and again.stdout.splitlines()[0] == lines[0]
@@ -264,3 +265,77 @@ def test_keys_follow_the_environment(dl_source: str, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(cache, "environment_key", fresh)
     monkeypatch.setattr(cache, "source_hash", lambda: "an edited harness")
     assert _changed(keys, _keys(dl_source)) == list(keys)
+
+
+GLOBAL_STATE = """\
+```python
+import torch
+torch.set_default_dtype(torch.float32)
+```
+
+```python
+import torch
+x = torch.ones(2)
+assert x.dtype == torch.float32, x.dtype
+```
+"""
+
+MUTATION = """\
+```python
+import torch
+data = [torch.ones(2)]
+```
+
+```python
+def grow(items):
+    items.append(torch.ones(3))
+
+grow(data)
+```
+
+```python
+y = data[-1] * 1  # [3]
+```
+"""
+
+
+def _edit_and_compare(tmp_path: Path, first: str, edited: str) -> tuple[str, str]:
+    """Check ``first``, then ``edited`` incrementally and with --no-cache: their stdouts."""
+    (tmp_path / "l.md").write_text(first, encoding="utf-8")
+    harness(tmp_path, "l.md", "--devices", "cpu")
+    (tmp_path / "l.md").write_text(edited, encoding="utf-8")
+    incremental = harness(tmp_path, "l.md", "--devices", "cpu")
+    full = harness(tmp_path, "l.md", "--devices", "cpu", "--no-cache")
+    return incremental.stdout, full.stdout
+
+
+def _verdicts(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if "from the cache" not in line]
+
+
+def test_an_edit_to_process_wide_state_reaches_later_blocks(tmp_path: Path) -> None:
+    """A later block that imports torch again still meets the earlier set_default_dtype."""
+    edited = GLOBAL_STATE.replace("torch.float32)\n```", "torch.float64)\n```", 1)
+    incremental, full = _edit_and_compare(tmp_path, GLOBAL_STATE, edited)
+    assert "l.md: 2 blocks ran, 0 from the cache" in incremental
+    assert _verdicts(incremental) == _verdicts(full)
+    assert "l.md:9: [cpu] AssertionError: torch.float64" in incremental
+
+
+def test_an_edited_block_meets_the_state_earlier_blocks_left(tmp_path: Path) -> None:
+    """Block 2 alone would see float32; after block 1 it sees float64, as a reader does."""
+    edited = GLOBAL_STATE.replace("torch.float32)\n```", "torch.float64)\n```", 1)
+    first = edited.replace("assert x.dtype == torch.float32, x.dtype", "z = 1")
+    incremental, full = _edit_and_compare(tmp_path, first, edited)
+    # the edited block failed when re-run: the lesson ran again in full, in reader order
+    assert "l.md: 2 blocks ran, 0 from the cache" in incremental
+    assert _verdicts(incremental) == _verdicts(full)
+    assert "l.md:9: [cpu] AssertionError: torch.float64" in incremental
+
+
+def test_a_change_made_through_a_function_call_is_a_dependency(tmp_path: Path) -> None:
+    """grow(data) changes data: the block reading data[-1] depends on it; no false failure."""
+    edited = MUTATION.replace("y = data[-1] * 1  # [3]", "y = data[-1] * 2  # [3]")
+    incremental, full = _edit_and_compare(tmp_path, MUTATION, edited)
+    assert _verdicts(incremental) == _verdicts(full)
+    assert _verdicts(incremental)[-1].startswith("3 passed, 0 failed (blocks)")

@@ -119,3 +119,29 @@ def test_a_formula_over_names_the_lesson_never_defines_is_prose() -> None:
     claims, prose = read_comments(parse_lesson(source, "t.md"))
     assert [(c.line, c.kind) for c in claims] == [(5, "formula")]
     assert [c.line for c in prose] == [4, 6]
+
+
+def _claims(code: str) -> dict[int, object]:
+    lesson = parse_lesson(f"```python\nimport torch\n{code}```\n", "t.md")
+    return {c.line: c for c in find_claims(lesson)}
+
+
+def test_augmented_assignments_and_in_place_calls() -> None:
+    claims = _claims(
+        "x = torch.ones(4, 3)\nb = torch.ones(3)\nx += b  # [4, 3]\nn = 1\n"
+        "n += 1  # n + 1\ny = x.add_(1)  # x + 1\n"
+    )
+    shape = claims[5]  # x += b: about x after the statement, not about b
+    assert [getattr(p, "where", None) for p in getattr(shape, "places", ())] == ["after"]
+    assert "augmented assignment" in getattr(claims[7], "reason", "")
+    assert "in-place add_()" in getattr(claims[8], "reason", "")
+
+
+def test_a_line_changed_by_replace_claims_the_original() -> None:
+    text = (
+        '<!-- harness: replace "500" "2" -->\n```python\nepochs = 500  # 500 epochs\nx = 1\n```\n'
+    )
+    (claim,) = find_claims(parse_lesson(text, "t.md"))
+    assert claim.reason == (
+        "the replace directive at line 1 changed this line: it claims the original"
+    )

@@ -117,3 +117,9 @@ def test_a_different_exception_than_expected_fails() -> None:
         "d.md:3: [cpu] ZeroDivisionError: expected KeyError (directive at line 1), "
         "got ZeroDivisionError: division by zero"
     )
+
+
+def test_a_directive_sharing_its_html_block_is_an_error_not_ignored() -> None:
+    text = '<details>\n<!-- harness: skip "why" -->\n```python\nx = 1\n```\n'
+    with pytest.raises(LessonError, match=r"^d\.md:1: a directive must be an HTML comment"):
+        parse_lesson(text, "d.md")

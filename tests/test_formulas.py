@@ -35,6 +35,8 @@ def test_math_over_known_names_is_a_formula(text: str) -> None:
         "lambda: x",
         "x if x > 0 else (y := 1)",
         "x > 0 and y",
+        "exp(x, 5)",  # exp takes one argument
+        "max(x)",  # element-wise max takes two
     ],
 )
 def test_anything_else_is_not_a_formula(text: str) -> None:

@@ -128,3 +128,12 @@ def test_an_unclosed_fence_is_an_error_at_its_line(text: str, line: int) -> None
 def test_closed_fences_in_quotes_and_lists_are_closed() -> None:
     text = "> ```python\n> x = 1\n> ```\n\n- a\n\n  ````python\n  y = 2\n  ````\n"
     assert [f.line for f in parse_lesson(text, "l.md").fences] == [1, 7]
+
+
+def test_myst_options_before_a_console_session_and_ipython_magics() -> None:
+    text = "```{code-block} python\n:caption: x\n>>> 1 + 1\n2\n```\n"
+    (fence,) = parse_lesson(text, "l.md").fences
+    assert fence.doctest and [e.want for e in fence.examples] == ["2\n"]
+    text = "```{code-cell} ipython3\n%matplotlib inline\n!pip install torch\nx = 1\n```\n"
+    (cell,) = parse_lesson(text, "l.md").fences
+    assert cell.code.split("\n")[:3] == ["", "", "x = 1"]  # never run, lines kept

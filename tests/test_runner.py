@@ -268,7 +268,7 @@ def test_a_console_session_lesson_is_run_and_its_outputs_checked() -> None:
         "console.md:11: [cpu] x.shape: expected [5, 3, 4, 2], found [5, 3, 4, 1]: dimension 4 "
         "is 2, found 1",
         "console.md:15: [cpu] print(x.sum().item()): expected output '1.0', got '0.0'",
-        "console.md:30: [cpu] for i in range(2):: expected output '0\\n2', got '0\\n1'",
+        "console.md:30: [cpu] for i in range(2): expected output '0\\n2', got '0\\n1'",
     ]
 
 
