@@ -12,6 +12,7 @@ their own generator.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ def call(pattern: str) -> Callable[[tuple[Before, After]], tuple[Before, After]]
     return register
 
 
+@functools.cache  # probes read the same comment at every call (zero_grad in every step)
 def read(text: str) -> list[tuple[Behaviour, re.Match[str]]] | None:
     """The behaviours a comment names, one per comma-separated phrase; None when any phrase
     is not a known behaviour, or value and call phrases are mixed."""
