@@ -438,52 +438,43 @@ def bidirectional(match: re.Match[str], layer: Any, context: Context) -> Outcome
 
 
 def _loss_check(
-    name: str, compute: Callable[[Any, Any], Any], integers: int = 0
-) -> Callable[[Any], Outcome]:
-    def check(loss: Any) -> Outcome:
-        if not callable(loss):
-            return unchecked(f"a {_kind(loss)} is not a loss to call")
-        torch = _torch()
-        outputs = _samples(4, 5)
-        targets = _samples(4, integers=5, seed=1) if integers else _samples(4, 5, seed=1)
-        try:
-            with torch.no_grad():
-                got = loss(outputs, targets)
-        except Exception as error:
-            return failed(name, f"{type(error).__name__}: {error}".splitlines()[0])
-        want = compute(outputs, targets)
-        if _shape(got) == [] and torch.allclose(got.double(), want.double(), rtol=1e-5):
-            return passed(name, f"{float(got):.6g} on sample tensors")
-        shown = f"{float(got):.6g}" if _shape(got) == [] else f"shape {_shape(got)}"
-        return failed(f"{name} = {float(want):.6g} on sample tensors", shown)
-
-    return check
-
-
-_LOSSES: dict[str, Callable[[Any], Outcome]] = {
-    "mse": _loss_check("mean squared error", lambda a, b: ((a - b) ** 2).mean()),
-    "mae": _loss_check("mean absolute error", lambda a, b: (a - b).abs().mean()),
-    "ce": _loss_check(
-        "cross entropy over classes",
-        lambda a, b: -a.log_softmax(-1).gather(1, b.unsqueeze(1)).mean(),
-        integers=5,
-    ),
-}
+    loss: Any, name: str, compute: Callable[[Any, Any], Any], integers: bool = False
+) -> Outcome:
+    """``loss`` called on sample tensors equals ``compute`` on them (targets: class indices
+    when ``integers``)."""
+    if not callable(loss):
+        return unchecked(f"a {_kind(loss)} is not a loss to call")
+    torch = _torch()
+    outputs = _samples(4, 5)
+    targets = _samples(4, integers=5, seed=1) if integers else _samples(4, 5, seed=1)
+    try:
+        with torch.no_grad():
+            got = loss(outputs, targets)
+    except Exception as error:
+        return failed(name, f"{type(error).__name__}: {error}".splitlines()[0])
+    want = compute(outputs, targets)
+    if _shape(got) == [] and torch.allclose(got.double(), want.double(), rtol=1e-5):
+        return passed(name, f"{float(got):.6g} on sample tensors")
+    shown = f"{float(got):.6g}" if _shape(got) == [] else f"shape {_shape(got)}"
+    return failed(f"{name} = {float(want):.6g} on sample tensors", shown)
 
 
 @value(r"mean squared error|mse(?: loss)?|l2 loss")
 def mean_squared_error(match: re.Match[str], loss: Any, context: Context) -> Outcome:
-    return _LOSSES["mse"](loss)
+    return _loss_check(loss, "mean squared error", lambda a, b: ((a - b) ** 2).mean())
 
 
 @value(r"mean absolute error|mae(?: loss)?|l1 loss")
 def mean_absolute_error(match: re.Match[str], loss: Any, context: Context) -> Outcome:
-    return _LOSSES["mae"](loss)
+    return _loss_check(loss, "mean absolute error", lambda a, b: (a - b).abs().mean())
 
 
 @value(r"multi-?class(?: classification)?|(?:categorical )?cross[- ]entropy")
 def multi_class(match: re.Match[str], loss: Any, context: Context) -> Outcome:
-    return _LOSSES["ce"](loss)
+    def entropy(logits: Any, labels: Any) -> Any:
+        return -logits.log_softmax(-1).gather(1, labels.unsqueeze(1)).mean()
+
+    return _loss_check(loss, "cross entropy over classes", entropy, integers=True)
 
 
 @value(r"binary(?: classification| cross[- ]entropy)?")

@@ -114,7 +114,8 @@ def fence_language(info: str) -> str:
     return words[0].lower() if words else ""
 
 
-def _is_doctest(language: str, code: str) -> bool:
+def is_console(language: str, code: str) -> bool:
+    """A console session: a ``pycon`` fence, or Python whose first line is a ``>>>`` prompt."""
     if language in DOCTEST_LANGUAGES:
         return True
     first = next((line for line in code.splitlines() if line.strip()), "")
@@ -162,7 +163,7 @@ def _code(
     if language in IPYTHON_LANGUAGES:  # magics and shell escapes are not Python: never run
         lines = ["" if _MAGIC.match(text) else text for text in lines]
     content = "\n".join(lines)
-    if _is_doctest(language, content):
+    if is_console(language, content):
         code, examples = _doctest_code(content, first_line, path)
         return code, examples, True
     return content, (), False

@@ -46,7 +46,14 @@ from pygments.util import ClassNotFound
 
 from harness.directives import Directives
 from harness.errors import LessonError
-from harness.lesson import PYTHON_LANGUAGES, Fence, fence_language, front_matter, parse_lesson
+from harness.lesson import (
+    PYTHON_LANGUAGES,
+    Fence,
+    fence_language,
+    front_matter,
+    is_console,
+    parse_lesson,
+)
 from harness.results import ClaimResult, merge_lessons
 
 JSON = dict[str, Any]
@@ -855,7 +862,9 @@ class LessonPage:
             console=(
                 fence.doctest
                 if fence is not None
-                else code is not None and language in PYTHON_LANGUAGES and _console(code)
+                else code is not None
+                and language in PYTHON_LANGUAGES
+                and is_console(language, code)
             ),
         )
         if code is not None:
@@ -1170,13 +1179,6 @@ def _markdown(page: LessonPage, render_block: Callable[[BlockView], str]) -> Mar
     markdown.add_render_rule("html_block", comment)
     markdown.add_render_rule("html_comment", nothing)
     return markdown
-
-
-def _console(code: str) -> bool:
-    """Whether a fence's text is a console session (``>>>`` first), for a lesson that does
-    not parse now: otherwise ``Fence.doctest`` says."""
-    first = next((line for line in code.splitlines() if line.strip()), "")
-    return first.lstrip().startswith(">>>")
 
 
 def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
