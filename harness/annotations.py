@@ -4,7 +4,9 @@ Under GitHub Actions (``GITHUB_ACTIONS=true``) ``harness check`` also prints one
 command per message it prints: ``::error file=lessons/dl.md,line=386,title=harness
 [cpu]::output.shape: expected ...`` for failures and unusable input, ``::notice`` for
 information lines. Escaping follows GitHub's rules for workflow commands: ``%``, ``\\r`` and
-``\\n`` everywhere, and ``:`` and ``,`` too in properties.
+``\\n`` everywhere, and ``:`` and ``,`` too in properties. Before that, every message is one
+line with its control characters shown escaped (``harness.results.one_line``: a ``\\n`` or an
+ESC that lesson code raised is shown as ``\\n``, ``\\x1b``), as ``harness check`` prints it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from harness.results import LessonResult
+from harness.results import LessonResult, one_line
 
 Level = Literal["error", "warning", "notice"]
 
@@ -42,8 +44,9 @@ def command(level: Level, message: str, path: str = "", line: int | None = None)
 
     ``message`` is a harness line (``path.md:LINE: [cpu] what``); its ``[tag]`` becomes the
     title. ``path`` names the file when known: the message's own prefix is then taken off
-    even if the path holds ``:``.
+    even if the path holds ``:``. Control characters in either are shown escaped.
     """
+    message, path = one_line(message), one_line(path)
     rest = message
     if path and message.startswith(f"{path}:"):
         found = re.match(r"(\d+): |\s", message[len(path) + 1 :])

@@ -13,6 +13,7 @@ their own generator.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,23 @@ def read(text: str) -> list[tuple[Behaviour, re.Match[str]]] | None:
 
 def number(text: str) -> int:
     return int(text.replace(",", "").replace("_", ""))
+
+
+MAX_DIGITS = 18  # a count, size or parameter count past 10**18 is no tensor's
+
+
+def oversized(found: list[tuple[Behaviour, re.Match[str]]]) -> str:
+    """Why the numbers of a behaviour claim cannot be checked (one overflows), or ''."""
+    for _behaviour, match in found:
+        for group in match.groups():
+            digits = re.sub(r"\D", "", (group or "").split(".")[0])
+            if len(digits.lstrip("0")) > MAX_DIGITS:
+                shown = group if len(group) <= 24 else f"{group[:12]}...{group[-6:]}"
+                return (
+                    f"the number {shown} has {len(digits):,} digits: too large to be a count "
+                    f"(at most {MAX_DIGITS} are checked)"
+                )
+    return ""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -384,6 +402,8 @@ def parameter_count(match: re.Match[str], value_: Any, context: Context) -> Outc
     digits = match.group(2).replace(",", "").replace("_", "")
     scale = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9}[(match.group(3) or "").upper()]
     claimed = float(digits) * scale
+    if not math.isfinite(claimed):  # read() callers skip these (oversized): never passed
+        return unchecked(f"{match.group(0)[:40]} overflows a float")
     bias = 0
     if _is_module(value_):
         count = sum(p.numel() for p in value_.parameters())

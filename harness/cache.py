@@ -4,13 +4,21 @@ The folder is ``.harness-cache/`` in the current directory, or ``$HARNESS_CACHE_
 file per lesson, device and mode holds an entry per block: the ``BlockResult`` the worker
 reported for it and the claim checks made while it ran (its contribution: a claim inside a
 function counts where the function is called). An entry is found by the block's key, a
-sha256 over what its outcome depends on: the fence (its code, lines and directives), the
-earlier statements it needs (``depends.dependency_map``, with their positions), the claims in
-the block and in those statements, the directives of the blocks they come from, the device,
-the time and memory limits, and the environment (torch's version read from its metadata,
-never by importing it; Python; harness's version and a hash of its source files).
+sha256 over what its outcome depends on (``block_keys``):
 
-A file that cannot be read or makes no sense is ignored: its blocks run again.
+- reader order: the block's fence and every fence before it (code, lines, directives, so
+  every claim in them), the device, the mode, the time and memory limits;
+- isolated: the block's fence, the earlier statements its snippet holds, the fences they come
+  from (their claims and directives), the device, the mode, the limits;
+- always: what the lesson reads outside its text (``harness.outside``: the environment
+  variables it names and those torch reads, the local modules it imports, the versions of the
+  packages it imports) and harness's environment (torch's version read from its metadata,
+  never by importing it; Python; harness's version and a hash of its source files).
+
+In reader order a run answered from the cache is all or nothing: when any block's key is
+missing, the whole lesson runs (the runner's choice), so a cached answer is always the one a
+reader-order run gives. A file that cannot be read or makes no sense is ignored, with one
+warning line: its blocks run again.
 """
 
 from __future__ import annotations
@@ -34,11 +42,12 @@ import harness
 from harness.claims import Claim
 from harness.depends import Dependencies
 from harness.lesson import Lesson
+from harness.outside import world_key
 from harness.results import JSON, BlockResult, ClaimResult
 
 CACHE_DIR = ".harness-cache"
 ENVIRONMENT_VARIABLE = "HARNESS_CACHE_DIR"
-SCHEMA = 1
+SCHEMA = 2  # 2: reader-order keys cover every earlier fence and what the lesson reads outside
 DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 
 
@@ -56,10 +65,48 @@ class Entry:
 
     @staticmethod
     def from_json(data: JSON) -> Entry:
+        """The entry, or ValueError/TypeError/KeyError/AttributeError when it makes no sense."""
         result = BlockResult.from_json(data["result"])
         result.cached = True
         claims = {int(line): ClaimResult(**tally) for line, tally in data["claims"].items()}
-        return Entry(int(data["line"]), result, claims)
+        entry = Entry(int(data["line"]), result, claims)
+        _validate(entry)
+        return entry
+
+
+_STATUSES = ("passed", "failed", "skipped", "not-run", "unsupported")
+_VERDICTS = ("passed", "failed", "unchecked", "not-run")
+
+
+def _validate(entry: Entry) -> None:
+    """Every field of the expected type: a damaged entry must not reach the results."""
+    block = entry.result
+    texts = (block.status, block.stdout, block.reason)
+    if block.status not in _STATUSES or not all(isinstance(t, str) for t in texts):
+        raise ValueError("block status or text")
+    if not isinstance(block.seconds, int | float) or isinstance(block.seconds, bool):
+        raise ValueError("seconds")
+    census_ok = isinstance(block.census, dict) and all(
+        isinstance(k, str) and isinstance(v, int | float) for k, v in block.census.items()
+    )
+    flags_ok = isinstance(block.flags, list) and all(isinstance(f, str) for f in block.flags)
+    moved_ok = block.moved_at is None or type(block.moved_at) is int
+    if not (census_ok and flags_ok and moved_ok):
+        raise ValueError("census, flags or moved_at")
+    error = block.error
+    if error is not None and not (
+        isinstance(error.type, str)
+        and isinstance(error.message, str)
+        and isinstance(error.traceback, str)
+        and (error.line is None or type(error.line) is int)
+    ):
+        raise ValueError("error")
+    for claim in entry.claims.values():
+        fields = (claim.expected, claim.actual, claim.message)
+        if claim.verdict not in _VERDICTS or not all(isinstance(f, str) for f in fields):
+            raise ValueError("claim verdict or text")
+        if type(claim.checks) is not int or claim.checks < 0:
+            raise ValueError("claim checks")
 
 
 def _digest(parts: Iterable[object]) -> str:
@@ -100,12 +147,6 @@ def environment_key() -> str:
     )
 
 
-def _span(node: ast.stmt) -> tuple[int, int]:
-    decorators = getattr(node, "decorator_list", [])
-    first = min([node.lineno, *(d.lineno for d in decorators)])
-    return first, node.end_lineno or node.lineno
-
-
 def block_keys(
     lesson: Lesson,
     claims: Sequence[Claim],
@@ -114,33 +155,67 @@ def block_keys(
     mode: str,
     time_limit: float,
     memory_limit: int,
-) -> dict[int, str]:
-    """The key of every Python block of ``lesson`` on ``device``, by fence line."""
+) -> dict[int, str] | None:
+    """The key of every Python block of ``lesson`` on ``device``, by fence line; None when
+    the lesson cannot be keyed (it reads the whole environment: ``outside.world_key``).
+
+    Reader order: a block's outcome depends on every block before it (a global reassigned, an
+    alias mutated in place, ``setattr``, ``exec``: state no static map sees whole), so its key
+    covers its own fence and every earlier one. Isolated: a block runs from its snippet, so its
+    key covers its fence and the earlier statements its snippet holds.
+    """
+    world = world_key(lesson)
+    if world is None:
+        return None
+    common = [environment_key(), world, lesson.path, device, mode, memory_limit]
+    if mode == "reader":
+        return _prefix_keys(lesson, common, time_limit)
     fences = {fence.line: fence for fence in lesson.python_fences}
+    by_block: dict[int, list[Claim]] = {}
+    for claim in claims:
+        by_block.setdefault(claim.block, []).append(claim)
     keys: dict[int, str] = {}
     for line, fence in fences.items():
         statements = deps[line].statements if line in deps else ()
+        sources = sorted({s.block for s in statements} | {line})
         spans = [_span(s.node) for s in statements]
-
-        def needed(claim: Claim, spans: list[tuple[int, int]] = spans, line: int = line) -> bool:
-            lines = [claim.line, *(place.line for place in claim.places)]
-            return claim.block == line or any(a <= n <= b for n in lines for a, b in spans)
-
-        sources = sorted({s.block for s in statements})
         keys[line] = _digest(
             [
-                environment_key(),
-                lesson.path,
-                device,
-                mode,
+                *common,
                 fence.time_limit or time_limit,
-                memory_limit,
                 repr(fence),
-                [(s.block, ast.dump(s.node, include_attributes=True)) for s in statements],
-                [repr(claim) for claim in claims if needed(claim)],
                 [repr(fences[b].directives) for b in sources if b in fences],
+                [(s.block, ast.dump(s.node, include_attributes=True)) for s in statements],
+                [
+                    repr(claim)
+                    for b in sources
+                    for claim in by_block.get(b, ())
+                    if b == line or _within(claim, spans)
+                ],
             ]
         )
+    return keys
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    decorators = getattr(node, "decorator_list", [])
+    first = min([node.lineno, *(d.lineno for d in decorators)])
+    return first, node.end_lineno or node.lineno
+
+
+def _within(claim: Claim, spans: Sequence[tuple[int, int]]) -> bool:
+    """The claim sits in one of a snippet's statements (or is checked where one of them is)."""
+    lines = [claim.line, *(place.line for place in claim.places)]
+    return any(a <= n <= b for n in lines for a, b in spans)
+
+
+def _prefix_keys(lesson: Lesson, common: list[object], time_limit: float) -> dict[int, str]:
+    """Each block's key over its fence and every earlier fence: linear in the lesson's size."""
+    running = hashlib.sha256(json.dumps(common, default=str).encode())
+    keys: dict[int, str] = {}
+    for fence in lesson.python_fences:
+        running.update(repr((fence, fence.time_limit or time_limit)).encode("utf-8", "replace"))
+        keys[fence.line] = running.copy().hexdigest()
     return keys
 
 
@@ -155,6 +230,7 @@ class Cache:
         self.folder = folder if folder is not None else _folder()
         self.read = read
         self.warned = False
+        self.warned_damage = False
 
     # blocks --------------------------------------------------------------------------------
     def _lesson_file(self, path: str, device: str, mode: str) -> Path:
@@ -164,16 +240,21 @@ class Cache:
         """Stored entries by key; none when reading is off or the file is unusable."""
         if not self.read:
             return {}
-        data = self._load(self._lesson_file(path, device, mode))
+        file = self._lesson_file(path, device, mode)
+        data = self._load(file)
         found: dict[str, Entry] = {}
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        if data is None:
             return found
-        blocks = data.get("blocks")
-        for key, entry in blocks.items() if isinstance(blocks, dict) else ():
+        if not isinstance(data, dict) or not isinstance(data.get("blocks"), dict):
+            self._damaged(file, "not a cache file of harness")
+            return found
+        if data.get("schema") != SCHEMA:
+            return found  # written by another version of harness: not damaged, just stale
+        for key, entry in data["blocks"].items():
             try:
                 found[key] = Entry.from_json(entry)
             except (KeyError, TypeError, ValueError, AttributeError):
-                continue  # one damaged entry: that block runs again
+                self._damaged(file, "a damaged entry")  # that block runs again
         return found
 
     def store(self, path: str, device: str, mode: str, entries: dict[str, Entry]) -> None:
@@ -193,21 +274,41 @@ class Cache:
         devices), so that a run answered from the cache does not import torch."""
         if not self.read:
             return None
-        data = self._load(self._devices_file())
+        file = self._devices_file()
+        data = self._load(file)
         if isinstance(data, list) and data and all(isinstance(d, str) for d in data):
             return data
+        if data is not None:
+            self._damaged(file, "not a list of devices")
         return None
 
     def store_devices(self, found: Sequence[str]) -> None:
         self._save(self._devices_file(), list(found))
 
     # files ---------------------------------------------------------------------------------
-    @staticmethod
-    def _load(path: Path) -> Any:
+    def _load(self, path: Path) -> Any:
+        """The file's JSON; None when absent. Damaged (unreadable, not UTF-8, not JSON, nested
+        too deep for the parser): None, with one warning line for the whole run."""
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # absent, unreadable, not UTF-8, not JSON
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
+        except (OSError, ValueError) as error:
+            self._damaged(path, f"unreadable: {error}")
+            return None
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError, MemoryError):
+            self._damaged(path, "not JSON")
+            return None
+
+    def _damaged(self, path: Path, why: str) -> None:
+        """One line on stderr for the first damaged file of a run; the run goes on."""
+        if not self.warned_damage:
+            self.warned_damage = True
+            print(
+                f"{path}: damaged cache file ignored ({why}); its blocks run again", file=sys.stderr
+            )
 
     def _save(self, path: Path, data: object) -> None:
         """Write atomically (a reader sees the old file or the new one), never fail the run."""

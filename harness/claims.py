@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 from harness import behaviours
 from harness.formulas import parse_formula
 from harness.lesson import Example, Fence, Lesson, source_lines
-from harness.shapes import Shape, find_shape, parse_named_dims, parse_shape
+from harness.shapes import MAX_TEXT, Shape, find_shape, parse_named_dims, parse_shape
 
 KINDS = ("shape", "formula", "behaviour", "output")
 
@@ -143,9 +143,17 @@ def parse_block(fence: Fence) -> ast.Module | None:
     """The block's AST with lesson line numbers, or None when it does not parse."""
     try:
         tree = ast.parse(fence.code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # too deep for Python too
         return None
     return ast.increment_lineno(tree, fence.code_line - 1)
+
+
+def unparse(node: ast.AST) -> str:
+    """``ast.unparse``, which recurses: an expression too deep for it is shown as ``...``."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return "..."
 
 
 @dataclass
@@ -250,16 +258,16 @@ def value_on_line(stmt: ast.stmt, line: int) -> tuple[ast.expr | None, str, str]
     ):
         reads = [n for n in ast.walk(outer) if isinstance(n, ast.expr) and _is_shape_read(n)]
         if len(reads) == 1:
-            return reads[0], ast.unparse(reads[0]), ""
+            return reads[0], unparse(reads[0]), ""
         if not reads:
             return None, "print(...)", "the line prints no .shape or .size()"
-        shown = ", ".join(ast.unparse(n) for n in reads)
+        shown = ", ".join(unparse(n) for n in reads)
         return None, shown, f"the line prints {len(reads)} shapes ({shown}): which one is claimed?"
-    subject = ast.unparse(outer)
+    subject = unparse(outer)
     if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign) and stmt.value is outer:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         if len(targets) == 1:
-            subject = ast.unparse(targets[0])
+            subject = unparse(targets[0])
     return outer, subject if len(subject) <= 60 else subject[:57] + "...", ""
 
 
@@ -271,7 +279,7 @@ def _target(stmt: ast.stmt) -> str | None:
     else:
         return None
     if isinstance(target, ast.Name | ast.Attribute):
-        return ast.unparse(target)
+        return unparse(target)
     return None
 
 
@@ -349,7 +357,8 @@ def _docstring_claims(fence: Fence, tree: ast.Module, lines: list[str]) -> list[
         ):
             continue
         for line in range(first.lineno, (first.end_lineno or first.lineno) + 1):
-            match = _DOC_ENTRY.fullmatch(lines[line - 1]) if line - 1 < len(lines) else None
+            text = lines[line - 1] if line - 1 < len(lines) else ""
+            match = _DOC_ENTRY.fullmatch(text) if len(text) <= MAX_TEXT else None
             shape = parse_shape(match.group(2)) if match else None
             if match is None or shape is None:
                 continue
@@ -436,9 +445,9 @@ def _value_claim(
         call = _keyword_call(stmt, node)
         if call is not None and call.end_lineno != comment.line:
             node = call
-            subject = ast.unparse(call.func) + "(...)"
+            subject = unparse(call.func) + "(...)"
             if isinstance(stmt, ast.Assign) and stmt.value is call:
-                subject = ast.unparse(stmt.targets[0])
+                subject = unparse(stmt.targets[0])
     places: tuple[Placement, ...] = (_wrap(node),)
     if operands:
         places += tuple(_wrap(n, "operand", i) for i, n in enumerate(_operands(node)))
@@ -462,7 +471,7 @@ def _call_claim(comment: Comment, index: _Index | None, block: int) -> Claim:
         or not isinstance(call.func.value, ast.Name | ast.Attribute)
     ):
         return claim("", reason="the line calls no method of a named object (obj.method())")
-    receiver = ast.unparse(call.func.value)
+    receiver = unparse(call.func.value)
     return claim(
         receiver, _around(stmt, "before", (receiver,), 0) + _around(stmt, "after", (receiver,), 1)
     )
@@ -479,7 +488,7 @@ def _example_claims(fence: Fence, index: _Index | None) -> list[Claim]:
         if stmt is None:
             found.append(Claim(example.want_line, text, "output", "", fence.line, source="doctest"))
         elif shape is not None and isinstance(stmt, ast.Expr):
-            subject = ast.unparse(stmt.value)
+            subject = unparse(stmt.value)
             found.append(
                 Claim(
                     example.want_line,
@@ -494,7 +503,7 @@ def _example_claims(fence: Fence, index: _Index | None) -> list[Claim]:
             )
         else:
             places = _around(stmt, "before", (), 0) + _around(stmt, "after", (), 1)
-            subject = ast.unparse(stmt).splitlines()[0].rstrip(":")
+            subject = unparse(stmt).splitlines()[0].rstrip(":")
             found.append(
                 Claim(
                     example.want_line,
@@ -538,21 +547,30 @@ def read_comments(lesson: Lesson) -> tuple[list[Claim], list[Comment]]:
         tree = parse_block(fence)
         index = _Index(tree) if tree is not None else None
         for comment in comments(fence.code, fence.code_line):
+            if len(comment.text) > MAX_TEXT:  # prose: no claim is that long
+                prose.append(comment)
+                continue
             said = read_shape_comment(comment.text)
             named = behaviours.read(comment.text) if comment.trailing else None
+            formula = None
+            if said is None and comment.trailing:
+                formula = parse_formula(comment.text, known)
+            unusable = ""
             if said is not None:
                 found.append(_shape_claim(comment, said, index, fence.line))
-            elif comment.trailing and parse_formula(comment.text, known) is not None:
+            elif formula is not None:
                 found.append(_value_claim(comment, "formula", index, fence.line))
+                unusable = formula.reason
             elif named and named[0][0].place == "call":
                 found.append(_call_claim(comment, index, fence.line))
             elif named:
                 operands = any(b.operands for b, _ in named)
                 found.append(_value_claim(comment, "behaviour", index, fence.line, operands))
+                unusable = behaviours.oversized(named)
             else:
                 prose.append(comment)
                 continue
-            why = _replaced(fence, comment.line)
+            why = unusable or _replaced(fence, comment.line)
             if why:
                 found[-1] = replace(found[-1], places=(), reason=why)
         if tree is not None:

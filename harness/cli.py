@@ -1,24 +1,40 @@
 """``harness``: the command authors and CI run.
 
-Exit codes: 0 everything passed, 1 a block or claim failed, 2 unusable input or arguments.
+Exit codes: 0 everything passed, 1 a block or claim failed, 2 unusable input or arguments;
+130 (SIGINT, Ctrl-C) or 143 (SIGTERM): interrupted, what finished is reported and written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
+import math
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from harness import annotations as github
 from harness import snippets
 from harness.cache import Cache
+from harness.directives import MAX_TIME_LIMIT
 from harness.lesson import Lesson, LessonError, read_lesson
 from harness.progress import ProgressLine
-from harness.results import JSON, LessonResult, results_json
-from harness.runner import MEMORY_LIMIT, TIME_LIMIT, cache_summary, check_lesson
+from harness.results import JSON, LessonResult, one_line, results_json
+from harness.runner import (
+    MEMORY_LIMIT,
+    TIME_LIMIT,
+    Interrupted,
+    cache_summary,
+    check_lesson,
+    deferred_signals,
+    stop_on_signals,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 DEFAULT_PATH = "lessons"
@@ -31,31 +47,60 @@ def find_lessons(
 
     A file named explicitly must be a usable lesson (``only_lessons``: unless it has no
     Python blocks); in a folder, markdown files without Python blocks are not lessons and are
-    passed over.
+    passed over. A file named twice (``a.md ./a.md``, a folder and a file in it, a link to
+    it) is read once, where it is first named. Problems are one line each (``one_line``).
     """
     lessons: list[Lesson] = []
     problems: list[str] = []
+    seen: set[object] = set()
+
+    def first_time(path: Path) -> bool:
+        identity = _identity(path)
+        if identity in seen:
+            return False
+        seen.add(identity)
+        return True
+
     for given in paths:
         path = Path(given)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*.md") if p.is_file())
             found = 0
             for file in files:
+                if not first_time(file):
+                    found += 1  # named before: checked there
+                    continue
                 try:
                     lessons.append(read_lesson(file))
                     found += 1
                 except LessonError as error:
                     if not _not_a_lesson(error):
-                        problems.append(str(error))
+                        problems.append(one_line(str(error)))
             if not found and not problems:
-                problems.append(f"{given}: no lessons found (markdown files with Python blocks)")
+                problems.append(
+                    one_line(f"{given}: no lessons found (markdown files with Python blocks)")
+                )
+            continue
+        if not first_time(path):
             continue
         try:
             lessons.append(read_lesson(path))
         except LessonError as error:
             if not (only_lessons and _not_a_lesson(error)):
-                problems.append(str(error))
-    return lessons, problems
+                problems.append(one_line(str(error)))
+    return lessons, list(dict.fromkeys(problems))
+
+
+def _identity(path: Path) -> object:
+    """What makes two names one file: its device and inode, else its resolved path."""
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        try:
+            return os.path.realpath(path)
+        except (OSError, ValueError):
+            return str(path)
+    return (status.st_dev, status.st_ino)
 
 
 def _not_a_lesson(error: LessonError) -> bool:
@@ -72,19 +117,113 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def shard(lessons: Sequence[Lesson], k: int, n: int) -> list[Lesson]:
-    """Shard ``k`` of ``n``: every n-th lesson of the list sorted by path, from the k-th on."""
-    return sorted(lessons, key=lambda lesson: lesson.path)[k - 1 :: n]
+    """Shard ``k`` of ``n``: every n-th lesson of the list sorted by path, from the k-th on.
+
+    Lessons with the same path count once (``find_lessons`` already reads a file once), so
+    the ``n`` shards hold every lesson exactly once; the sort is stable.
+    """
+    unique: dict[str, Lesson] = {}
+    for lesson in lessons:
+        unique.setdefault(lesson.path, lesson)
+    return sorted(unique.values(), key=lambda lesson: lesson.path)[k - 1 :: n]
+
+
+DEVICES = ("cpu", "cuda", "mps", "xpu", "meta", "all")
+MAX_MEMORY_LIMIT = 10**9  # MB: a petabyte
 
 
 def parse_devices(text: str) -> list[str]:
     devices = [d.strip() for d in text.split(",") if d.strip()]
     if not devices:
-        raise argparse.ArgumentTypeError("expected a list of devices such as cpu,cuda")
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of devices ({', '.join(DEVICES)}), not {text!r}"
+        )
+    unknown = [d for d in devices if d not in DEVICES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown device {unknown[0][:40]!r}: expected a comma-separated list of "
+            f"{', '.join(DEVICES)}"
+        )
     return devices
 
 
+def parse_time_limit(text: str) -> float:
+    """Seconds per block: a finite number above 0, at most a week (a zero limit runs nothing)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TIME_LIMIT:  # also nan and inf
+        raise argparse.ArgumentTypeError(
+            f"expected seconds above 0 and at most {MAX_TIME_LIMIT:g} (a week), not {text[:40]!r}"
+        )
+    return seconds
+
+
+def parse_memory_limit(text: str) -> int:
+    """Megabytes of data memory per worker: 0 (none) up to a petabyte, a whole number."""
+    try:
+        megabytes = int(text.strip().replace("_", ""))
+    except ValueError:
+        megabytes = -1
+    if not 0 <= megabytes <= MAX_MEMORY_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected whole megabytes from 0 (no limit) to {MAX_MEMORY_LIMIT} (a petabyte), "
+            f"not {text[:40]!r}"
+        )
+    return megabytes
+
+
+def output_file(text: str) -> Path:
+    """Where ``--json`` writes: a file (not a folder) whose folder exists or can be made."""
+    return _writable(text, folder=False)
+
+
+def output_folder(text: str) -> Path:
+    """Where ``--report`` writes: a folder (not a file) that exists or can be made."""
+    return _writable(text, folder=True)
+
+
+def _writable(text: str, folder: bool) -> Path:
+    path = Path(text)
+    problem = _unwritable(path, folder)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return path
+
+
+def _unwritable(path: Path, folder: bool) -> str:
+    """Why nothing can be written at ``path``, or '': checked before anything runs, by making
+    (and removing) a scratch folder where the first missing folder of the path would go."""
+    if not str(path).strip() or "\0" in str(path):
+        return "is not a path"
+    if folder and path.exists() and not path.is_dir():
+        return "is a file, not a folder"
+    if not folder and path.is_dir():
+        return "is a folder, not a file"
+    where = path if folder else path.parent
+    existing = where
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return f"cannot be written: {existing} is a file, not a folder"
+    try:
+        with tempfile.TemporaryDirectory(dir=existing, prefix=".harness-"):
+            pass
+    except OSError as error:
+        return f"cannot be written: {error.strerror or error}"
+    return ""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit 2), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="harness", description="Check the claims PyTorch lessons make in their comments."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,20 +235,24 @@ def _parser() -> argparse.ArgumentParser:
         default=["all"],
         help="comma-separated (cpu,cuda,mps,xpu,meta) or all (default: all available)",
     )
-    check.add_argument("--json", type=Path, metavar="FILE", help="write JSON results here")
+    check.add_argument("--json", type=output_file, metavar="FILE", help="write JSON results here")
     check.add_argument(
-        "--report", type=Path, metavar="DIR", help="write the HTML report here (index.html)"
+        "--report",
+        type=output_folder,
+        metavar="DIR",
+        help="write the HTML report here (index.html)",
     )
     check.add_argument(
         "--time-limit",
-        type=float,
+        type=parse_time_limit,
         default=TIME_LIMIT,
         metavar="SECONDS",
-        help=f"per block; a block past it fails and ends its lesson run (default {TIME_LIMIT:g})",
+        help="per block, above 0 and at most a week; a block past it fails and ends its "
+        f"lesson run (default {TIME_LIMIT:g})",
     )
     check.add_argument(
         "--memory-limit",
-        type=int,
+        type=parse_memory_limit,
         default=MEMORY_LIMIT,
         metavar="MB",
         help="data memory of each worker process; past it a block fails with MemoryError; "
@@ -163,10 +306,14 @@ def _parser() -> argparse.ArgumentParser:
         help="results files (one per runner: merged, one column per device) and "
         "pytest-benchmark files",
     )
-    report.add_argument("--out", type=Path, default=Path("reports"), help="default: reports/")
+    report.add_argument(
+        "--out", type=output_folder, default=Path("reports"), help="default: reports/"
+    )
     extract = commands.add_parser("extract", help="write self-contained snippets of each block")
     extract.add_argument("paths", nargs="*", default=[DEFAULT_PATH], metavar="PATH")
-    extract.add_argument("--out", type=Path, default=Path("snippets"), help="default: snippets/")
+    extract.add_argument(
+        "--out", type=output_folder, default=Path("snippets"), help="default: snippets/"
+    )
     extract.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 naming stale snippet files"
     )
@@ -191,6 +338,25 @@ def _summary(results: Sequence[LessonResult]) -> str:
 
 
 def check(args: argparse.Namespace) -> int:
+    """``harness check``; SIGINT and SIGTERM end it early, keeping what finished (exit
+    128 + the signal: 130 for Ctrl-C, 143 for SIGTERM)."""
+    with stop_on_signals() as stopped:
+        try:
+            code = _check(args, stopped)
+        except Interrupted:  # before any lesson ran: nothing to keep
+            code = EXIT_OK
+        if stopped:
+            name = signal.Signals(stopped[0]).name
+            print(
+                f"harness: interrupted by {name}: the workers were ended; what finished is "
+                "reported above (and written to --json and the cache), the rest did not run",
+                file=sys.stderr,
+            )
+            return 128 + stopped[0]
+    return code
+
+
+def _check(args: argparse.Namespace, stopped: list[int]) -> int:
     lessons, problems = find_lessons(args.paths, args.only_lessons)
     if args.shard:
         lessons = shard(lessons, *args.shard)
@@ -198,22 +364,33 @@ def check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     cache = Cache(read=not args.no_cache)
+    results: list[LessonResult] = []
     with ProgressLine(sys.stderr, lessons, enabled=not args.no_progress) as progress:
-        results = [
-            check_lesson(
-                lesson,
-                args.devices,
-                progress=progress,
-                isolated=args.isolated,
-                time_limit=args.time_limit,
-                memory_limit=args.memory_limit,
-                cache=cache,
-            )
-            for lesson in lessons
-        ]
+        for lesson in lessons:
+            if stopped:  # interrupted: no other lesson starts
+                break
+            with contextlib.suppress(Interrupted):  # between workers: nothing of it finished
+                results.append(
+                    check_lesson(
+                        lesson,
+                        args.devices,
+                        progress=progress,
+                        isolated=args.isolated,
+                        time_limit=args.time_limit,
+                        memory_limit=args.memory_limit,
+                        cache=cache,
+                    )
+                )
+    with deferred_signals():  # a signal now: the results are still written whole
+        return _report(args, problems, results)
+
+
+def _report(args: argparse.Namespace, problems: list[str], results: list[LessonResult]) -> int:
+    """Print the messages and the closing lines, write the JSON results and the report."""
+    results.sort(key=lambda result: result.lesson.path)  # whatever order they ran in
     borrowed = False
     for result in results:
-        for line in result.failures():
+        for line in sorted(result.failures(), key=_line_and_device(result.lesson.path)):
             print(line)
         for line in result.lint():
             print(line)
@@ -233,9 +410,10 @@ def check(args: argparse.Namespace) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         if args.report:
-            unwritable = not _write_report([document], [], args.report)
+            checked = [result.lesson.path for result in results]
+            unwritable = not _write_report([document], [], args.report, checked)
     for result in results:
-        print(cache_summary(result))
+        print(one_line(cache_summary(result)))  # a file name may hold a newline
     if results:
         print(_summary(results))
     if problems or unwritable:
@@ -244,14 +422,32 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed or (borrowed and args.standalone) else EXIT_OK
 
 
-def _write_report(documents: list[JSON], benchmarks: list[JSON], out: Path) -> bool:
-    """Write the HTML report; False (and one line on stderr) when ``out`` cannot be written."""
+def _line_and_device(path: str) -> Callable[[str], tuple[int, str]]:
+    """Sort key of ``path.md:LINE: [device] ...`` failure lines: by line, then device."""
+
+    def key(message: str) -> tuple[int, str]:
+        line, _, rest = message[len(path) + 1 :].partition(": ")
+        device = rest[1 : rest.find("]")] if rest.startswith("[") else ""
+        return (int(line) if line.isdigit() else 0, device)
+
+    return key
+
+
+def _write_report(
+    documents: list[JSON], benchmarks: list[JSON], out: Path, checked: Sequence[str] = ()
+) -> bool:
+    """Write the HTML report; False (and one line on stderr) when ``out`` cannot be written.
+
+    ``checked``: the lessons this run checked, whose text the report may read wherever they
+    are; any other lesson path must pass ``harness.report.refused``.
+    """
     from harness.report import write_report  # Jinja2 and Pygments: only when asked for
 
     try:
-        written = write_report(documents, out, benchmarks)
+        written = write_report(documents, out, benchmarks, checked=checked)
     except OSError as error:
-        print(f"{out}: cannot write the report ({error.strerror or error})", file=sys.stderr)
+        text = f"{out}: cannot write the report ({error.strerror or error})"
+        print(one_line(text), file=sys.stderr)
         return False
     print(f"report: {written[0]} ({len(written) - 1} lesson page{'s' * (len(written) != 2)})")
     return True
@@ -263,7 +459,7 @@ def report(args: argparse.Namespace) -> int:
     try:
         documents, benchmarks = read_inputs(args.inputs)
     except ValueError as error:
-        print(error, file=sys.stderr)
+        print(one_line(str(error)), file=sys.stderr)
         return EXIT_UNUSABLE
     if not documents:
         names = ", ".join(map(str, args.inputs))
@@ -277,12 +473,29 @@ def extract(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     stale_files: list[str] = []
+    ids: dict[str, str] = {}
     for lesson in lessons:
-        if args.check:
-            stale_files += snippets.stale(lesson, args.out)
-        else:
-            for path in snippets.write(lesson, args.out):
-                print(path)
+        if lesson.id in ids:  # one folder each: a second lesson would overwrite the first
+            problems.append(
+                f"{lesson.path}:1: lesson id {lesson.id!r} is also the id of {ids[lesson.id]}: "
+                "give one of them another `id:` in its front matter"
+            )
+            print(problems[-1], file=sys.stderr)
+            continue
+        ids[lesson.id] = lesson.path
+        try:
+            if args.check:
+                stale_files += snippets.stale(lesson, args.out)
+            else:
+                for path in snippets.write(lesson, args.out):
+                    print(path)
+        except snippets.SnippetError as error:
+            problems.append(str(error))
+            print(problems[-1], file=sys.stderr)
+        except OSError as error:
+            text = f"{lesson.path}:1: cannot write its snippets under {args.out}: {error.strerror}"
+            problems.append(text)
+            print(text, file=sys.stderr)
     for line in stale_files:
         print(f"{line}: run `harness extract` and commit the result")
     if problems:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from harness.errors import LessonError
 
+MAX_TIME_LIMIT = 7 * 24 * 3600.0  # seconds: a week; past it a limit is a typo, not a lesson
 KNOWN = ("skip", "raises", "time-limit", "replace", "hidden")
 _COMMENT = re.compile(r"\s*<!--\s*harness\s*:(.*?)-->\s*", re.DOTALL)
 _EXCEPTION = re.compile(r"[A-Za-z_][\w.]*")
@@ -139,7 +140,10 @@ def _validate(name: str, args: tuple[str, ...], line: int, path: str) -> None:
             seconds = float(args[0]) if len(args) == 1 else math.nan
         except ValueError:
             seconds = math.nan
-        if not seconds > 0 or math.isinf(seconds):
-            raise bad(f"expected a positive number of seconds, got {' '.join(args) or 'nothing'}")
+        if not 0 < seconds <= MAX_TIME_LIMIT:  # also nan and inf
+            raise bad(
+                f"expected seconds above 0 and at most {MAX_TIME_LIMIT:g} (a week), got "
+                f"{' '.join(args)[:40] or 'nothing'}"
+            )
     if name == "replace" and (len(args) != 2 or not args[0]):
         raise bad(f"expected two quoted texts, got {len(args)}")

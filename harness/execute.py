@@ -3,6 +3,11 @@
 One namespace per lesson, top to bottom, in a temporary working directory, with the seeds
 fixed before each block. This module runs inside the worker process (``harness.worker``):
 the lesson may crash or hang it without harming the caller.
+
+Whatever a block raises is that block's failure, ``SystemExit`` and ``KeyboardInterrupt``
+included (a ``raises`` directive may expect them); only a real SIGINT delivered to the worker
+stops the run. Each block gets its own ``sys.stdout``/``sys.stderr``: a block that closes them
+fails at its next write, as a reader's would, and keeps what it printed before.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import io
 import itertools
 import os
 import random
+import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Collection, Iterator, Sequence
-from types import TracebackType
+from types import FrameType, TracebackType
 
 from harness.claims import Claim, parse_block
 from harness.depends import Statement, dependency_map
@@ -32,14 +39,109 @@ from harness.results import STDOUT_LIMIT, BlockResult, ClaimResult, ErrorInfo
 SEED = 0
 
 
-class _Capped(io.StringIO):
-    """stdout of one block, keeping at most STDOUT_LIMIT characters."""
+class _Output:
+    """What one block prints, stdout and stderr interleaved, at most STDOUT_LIMIT characters."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self.stdout = _Stream(self)
+        self.stderr = _Stream(self)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def add(self, text: str) -> None:
+        room = STDOUT_LIMIT - self._size
+        if room > 0:
+            self._parts.append(text[:room])
+            self._size += min(room, len(text))
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)
+
+
+class _Stream(io.TextIOBase):
+    """A block's ``sys.stdout`` (or ``sys.stderr``): closing it, as a lesson may, makes its
+    later writes fail as a reader's would, and never loses what was printed before."""
+
+    def __init__(self, output: _Output) -> None:
+        super().__init__()
+        self._output = output
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, text: str) -> int:
-        room = STDOUT_LIMIT - self.tell()
-        if room > 0:
-            super().write(text[:room])
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._output.add(text)
         return len(text)
+
+    def tell(self) -> int:
+        """Where the block's output stands (doctest outputs are read from a mark on)."""
+        return self._output.size
+
+    def getvalue(self) -> str:
+        return self._output.getvalue()
+
+    @property
+    def buffer(self) -> _Bytes:
+        """``sys.stdout.buffer``: bytes written there are decoded (undecodable bytes kept as
+        lone surrogates, which the results escape)."""
+        return _Bytes(self)
+
+
+class _Bytes(io.RawIOBase):
+    def __init__(self, stream: _Stream) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        chunk = bytes(data)  # type: ignore[call-overload]
+        self._stream.write(chunk.decode("utf-8", "surrogateescape"))
+        return len(chunk)
+
+
+class _Interrupts:
+    """Tells a real interrupt (SIGINT: Ctrl-C, the harness ending) from a ``KeyboardInterrupt``
+    the lesson raises: the first ends the worker, the second is its block's failure."""
+
+    signalled = False
+
+    @staticmethod
+    def handler(signum: int, frame: FrameType | None) -> None:
+        _Interrupts.signalled = True
+        raise KeyboardInterrupt
+
+    @staticmethod
+    @contextlib.contextmanager
+    def told() -> Iterator[None]:
+        """Mark SIGINTs while the lesson runs (main thread, default handler only)."""
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield
+            return
+        _Interrupts.signalled = False
+        signal.signal(signal.SIGINT, _Interrupts.handler)
+        try:
+            yield
+        finally:
+            if signal.getsignal(signal.SIGINT) is _Interrupts.handler:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _signalled(error: BaseException) -> bool:
+    """A real interrupt, which stops the run, rather than an exception of the lesson's."""
+    return isinstance(error, KeyboardInterrupt) and _Interrupts.signalled
 
 
 def defined_names(tree: ast.Module) -> frozenset[str]:
@@ -123,7 +225,7 @@ def run_lesson(
     verdicts: dict[int, ClaimResult] = {}
     defined_by_failed: dict[str, int] = {}
     cwd = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="harness-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="harness-") as workdir, _Interrupts.told():
         os.chdir(workdir)
         try:
             for fence in lesson.python_fences:
@@ -171,20 +273,24 @@ def _run_prelude(
     for block, group in itertools.groupby(statements, key=lambda s: s.block):
         if block in skipped:
             continue
-        tree = ast.Module([copy.deepcopy(s.node) for s in group], [])
-        code = compile_block(tree, claims, lesson.path)
+        try:
+            tree = ast.Module([copy.deepcopy(s.node) for s in group], [])
+            code = compile_block(tree, claims, lesson.path)
+        except (RecursionError, MemoryError) as error:  # too deep to copy or compile
+            return _error(error, lesson.path)
         namespace[BINDINGS] = {}
         _seed()
         try:
+            dropped = _Output()
             with (
-                contextlib.redirect_stdout(_Capped()),
-                contextlib.redirect_stderr(_Capped()),
+                contextlib.redirect_stdout(dropped.stdout),
+                contextlib.redirect_stderr(dropped.stderr),
                 _on_device(device, Census(device, lesson.path)),
             ):
                 exec(code, namespace)
-        except KeyboardInterrupt:
-            raise
         except BaseException as error:  # as the block itself would have raised it
+            if _signalled(error):
+                raise
             return _error(error, lesson.path)
     return None
 
@@ -235,6 +341,9 @@ def _syntax_error(fence: Fence, filename: str) -> ErrorInfo:
         )
     except ValueError as error:  # null bytes in the source
         return ErrorInfo("SyntaxError", str(error), fence.code_line)
+    except (RecursionError, MemoryError) as error:  # nested deeper than Python's parser goes
+        why = f"the block is nested too deeply for Python to compile ({type(error).__name__})"
+        return ErrorInfo("SyntaxError", why, fence.code_line)
     return ErrorInfo("SyntaxError", "the block does not parse", fence.code_line)
 
 
@@ -256,20 +365,20 @@ def _run_block(
     probe.block_names = defined_names(tree)
     code = compile_block(tree, claims, lesson.path, console=fence.doctest)
     namespace[BINDINGS] = {}
-    out = _Capped()
+    out = _Output()
     _seed()
     census = Census(device, lesson.path)
     start = time.perf_counter()
     try:
         with (
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(out),
+            contextlib.redirect_stdout(out.stdout),
+            contextlib.redirect_stderr(out.stderr),
             _on_device(device, census),
         ):
             exec(code, namespace)
-    except KeyboardInterrupt:
-        raise
     except BaseException as error:  # the lesson may raise anything, even SystemExit
+        if _signalled(error):
+            raise
         seconds = time.perf_counter() - start
         info = _error(error, lesson.path)
         if directives.raises is not None:

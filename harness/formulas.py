@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.shapes import MAX_DEPTH, depth, parse_expression
+
 # element-wise functions a formula may call, by the name it is written with
 FUNCTIONS = frozenset({"max", "min", "exp", "log", "sqrt", "abs", "tanh", "sin", "cos"})
 CONSTANTS = {"e": math.e, "pi": math.pi}
@@ -34,35 +36,61 @@ class Formula:
     text: str
     tree: ast.expr
     names: tuple[str, ...]  # the variables it reads, in order of first use
+    reason: str = ""  # set when it reads as a formula but cannot be checked
 
 
-def _allowed(node: ast.AST) -> bool:
+MAX_INT = 2**63  # an integer the formula may hold: torch's int64
+
+
+def _children(node: ast.AST) -> list[ast.expr] | None:
+    """The operands of a whitelisted node, or None when the node is not allowed."""
     if isinstance(node, ast.Constant):
-        return type(node.value) in (int, float)
+        return [] if type(node.value) in (int, float) else None
     if isinstance(node, ast.Name):
-        return True
+        return []
     if isinstance(node, ast.BinOp):
-        return isinstance(node.op, _BINARY) and _allowed(node.left) and _allowed(node.right)
+        return [node.left, node.right] if isinstance(node.op, _BINARY) else None
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, ast.USub | ast.UAdd) and _allowed(node.operand)
+        return [node.operand] if isinstance(node.op, ast.USub | ast.UAdd) else None
     if isinstance(node, ast.Call):
-        return (
+        ok = (
             isinstance(node.func, ast.Name)
             and node.func.id in FUNCTIONS
             and not node.keywords
             and len(node.args) == (2 if node.func.id in ("max", "min") else 1)
-            and all(_allowed(arg) for arg in node.args)
         )
+        return list(node.args) if ok else None
     if isinstance(node, ast.IfExp):
-        return all(_allowed(n) for n in (node.test, node.body, node.orelse))
+        return [node.test, node.body, node.orelse]
     if isinstance(node, ast.Compare):
-        return (
-            len(node.ops) == 1
-            and isinstance(node.ops[0], _COMPARE)
-            and _allowed(node.left)
-            and _allowed(node.comparators[0])
-        )
-    return False
+        ok = len(node.ops) == 1 and isinstance(node.ops[0], _COMPARE)
+        return [node.left, node.comparators[0]] if ok else None
+    return None
+
+
+def _allowed(tree: ast.AST) -> bool:
+    """Every node on the whitelist (walked without recursion: any depth is answered)."""
+    stack = [tree]
+    while stack:
+        children = _children(stack.pop())
+        if children is None:
+            return False
+        stack += children
+    return True
+
+
+def _unusable_number(tree: ast.AST) -> str:
+    """Why a number in the formula cannot be computed with (it overflows), or ''."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant):
+            continue
+        value = node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            return "a number in it overflows a float (past 1.8e308)"
+        if isinstance(value, int) and abs(value) >= MAX_INT:
+            digits = len(str(abs(value)))
+            return f"a number in it has {digits} digits: past torch's int64 (at most 19)"
+    return ""
 
 
 def parse_formula(text: str, known: frozenset[str]) -> Formula | None:
@@ -70,16 +98,14 @@ def parse_formula(text: str, known: frozenset[str]) -> Formula | None:
 
     A formula does something (an operator or a call) and reads at least one variable; every
     variable it reads is a name the lesson defines, so prose such as ``Self-attention`` is not
-    mistaken for ``Self - attention``.
+    mistaken for ``Self - attention``. One that nests past ``MAX_DEPTH`` or holds a number
+    that overflows comes with the reason it is not checked.
     """
     source = text.strip().translate(_TRANSLATE)
     if not source:
         return None
-    try:
-        tree = ast.parse(source, mode="eval").body
-    except SyntaxError:
-        return None
-    if not _allowed(tree) or isinstance(tree, ast.Name | ast.Constant):
+    tree = parse_expression(source)
+    if tree is None or not _allowed(tree) or isinstance(tree, ast.Name | ast.Constant):
         return None
     functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     names: list[str] = []
@@ -91,7 +117,11 @@ def parse_formula(text: str, known: frozenset[str]) -> Formula | None:
                 names.append(node.id)
     if not names:
         return None
-    return Formula(text.strip(), tree, tuple(names))
+    levels = depth(tree)
+    reason = _unusable_number(tree)
+    if levels > MAX_DEPTH:
+        reason = f"the formula nests {levels} levels deep: at most {MAX_DEPTH} are checked"
+    return Formula(text.strip(), tree, tuple(names), reason)
 
 
 def evaluate(formula: Formula, values: dict[str, Any], like: Any) -> Any:

@@ -11,11 +11,14 @@ dimensions bind once per call. Line numbers stay those of the lesson: tracebacks
 from __future__ import annotations
 
 import ast
+import contextlib
+import sys
 from collections import defaultdict
-from collections.abc import Sequence
-from types import CodeType
+from collections.abc import Iterator, Sequence
+from types import CodeType, FrameType
 
 from harness.claims import Claim, Insert, Wrap
+from harness.shapes import depth
 
 PROBE = "__harness__"
 BINDINGS = "__harness_bindings__"
@@ -30,19 +33,35 @@ def _bindings() -> ast.Name:
     return ast.Name(BINDINGS, ast.Load())
 
 
+Wraps = dict[tuple[int, int, int, int], list[tuple[int, Wrap]]]
+Inserts = dict[tuple[int, int], list[tuple[Insert, int]]]
+# the places of the last claims indexed: a lesson run instruments every block (and every
+# snippet prelude) with the same claims, so indexing them once keeps 3,000 blocks linear
+_last: list[tuple[Sequence[Claim], int, Wraps, Inserts]] = []
+
+
+def _places(claims: Sequence[Claim]) -> tuple[Wraps, Inserts]:
+    """Where the claims look, by position: (wraps, inserts); read-only for the caller."""
+    if _last and _last[0][0] is claims and _last[0][1] == len(claims):
+        return _last[0][2], _last[0][3]
+    # position -> [(claim line, wrap)]: several claims may look at one expression
+    wraps: Wraps = defaultdict(list)
+    inserts: Inserts = defaultdict(list)
+    for claim in claims:
+        if claim.reason:
+            continue
+        for place in claim.places:
+            if isinstance(place, Wrap):
+                wraps[place.position].append((claim.line, place))
+            else:
+                inserts[(place.line, place.col)].append((place, claim.line))
+    _last[:] = [(claims, len(claims), dict(wraps), dict(inserts))]
+    return _last[0][2], _last[0][3]
+
+
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, claims: Sequence[Claim]) -> None:
-        # position -> [(claim line, wrap)]: several claims may look at one expression
-        self.wraps: dict[tuple[int, int, int, int], list[tuple[int, Wrap]]] = defaultdict(list)
-        self.inserts: dict[tuple[int, int], list[tuple[Insert, int]]] = defaultdict(list)
-        for claim in claims:
-            if claim.reason:
-                continue
-            for place in claim.places:
-                if isinstance(place, Wrap):
-                    self.wraps[place.position].append((claim.line, place))
-                else:
-                    self.inserts[(place.line, place.col)].append((place, claim.line))
+        self.wraps, self.inserts = _places(claims)
         self.probed: set[int] = set()  # id() of functions that hold a probe
 
     def visit(self, node: ast.AST) -> ast.AST:
@@ -141,5 +160,27 @@ def instrument(tree: ast.Module, claims: Sequence[Claim], console: bool = False)
 def compile_block(
     tree: ast.Module, claims: Sequence[Claim], filename: str, console: bool = False
 ) -> CodeType:
-    """Compile an instrumented block; tracebacks name ``filename`` at lesson lines."""
-    return compile(instrument(tree, claims, console), filename, "exec", dont_inherit=True)
+    """Compile an instrumented block; tracebacks name ``filename`` at lesson lines.
+
+    Code as deep as Python's own parser takes (a sum of 2,900 terms) compiles: rewriting the
+    tree and compiling it from the tree recurse once per level, so the recursion limit is
+    raised for as long as that takes.
+    """
+    with _recursion_for(tree):
+        return compile(instrument(tree, claims, console), filename, "exec", dont_inherit=True)
+
+
+@contextlib.contextmanager
+def _recursion_for(tree: ast.AST) -> Iterator[None]:
+    """A recursion limit that ``tree``'s depth (measured without recursion) fits in."""
+    frame: FrameType | None
+    frames, frame = 0, sys._getframe()  # how deep the caller already is
+    while frame is not None:
+        frames, frame = frames + 1, frame.f_back
+    needed = frames + 5 * depth(tree) + 200  # visit, generic_visit and their super() calls
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, needed))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)

@@ -122,7 +122,10 @@ class BlockItem(pytest.Item):
         ]
         self.user_properties.append((PROPERTY, json.dumps(payload)))
         block = result.blocks[self.fence.line][self.device]
-        if block.status in ("not-run", "skipped"):
+        if block.status == "not-run" and self.fence.is_python:  # its worker ended before it
+            message = f"not run: {block.reason or 'its worker ended before it'}"
+            raise LessonFailure(f"{self.lesson.path}:{self.fence.line}: [{self.device}] {message}")
+        if block.status in ("not-run", "skipped"):  # a skip directive, an absent device, bash
             pytest.skip(block.reason or block.status)
         if block.status == "failed":
             own = range(self.fence.line, self.fence.end_line + 1)
@@ -158,12 +161,18 @@ class ResultsWriter:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.parts: list[JSON] = []
+        self.by_item: dict[str, JSON] = {}  # one part per item: its latest
+
+    @property
+    def parts(self) -> list[JSON]:
+        return list(self.by_item.values())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep each item's results once: every phase's report (call, teardown) carries the
+        item's ``user_properties``, and folding both would count each claim check twice."""
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, str):
-                self.parts.append(json.loads(value))
+                self.by_item[report.nodeid] = json.loads(value)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         target = self.config.getoption("harness_json")
@@ -181,7 +190,12 @@ class ResultsWriter:
 
             terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             try:  # lesson paths are relative to rootdir (see _shown)
-                written = write_report([document], Path(report_dir), root=self.config.rootpath)
+                written = write_report(
+                    [document],
+                    Path(report_dir),
+                    root=self.config.rootpath,
+                    checked={part["path"] for part in self.parts},  # this session's lessons
+                )
                 line = f"harness report: {written[0]}"
             except OSError as error:
                 line = f"harness report: {report_dir}: cannot be written ({error.strerror})"

@@ -13,9 +13,9 @@ from types import FrameType
 from typing import Any
 
 from harness import behaviours
-from harness.claims import Claim, example_of
+from harness.claims import Claim
 from harness.formulas import compare, evaluate, parse_formula
-from harness.lesson import Fence
+from harness.lesson import Example, Fence
 from harness.results import ClaimResult
 from harness.shapes import Shape, format_dims, match
 
@@ -57,12 +57,11 @@ class Probe:
         self.operands: dict[int, dict[int, object]] = {}
         self.states: dict[int, list[Any]] = {}  # call behaviours: what ``before`` saw
         self.marks: list[int] = []  # doctest outputs: where stdout stood before the example
-        self.examples = {
-            claim.line: example
-            for fence in fences
-            for claim in claims
-            if (example := example_of(fence, claim.line)) is not None
-        }
+        outputs: dict[int, Example] = {}  # each doctest output by its line: linear in both
+        for fence in fences:
+            for example in reversed(fence.examples):  # the first of a line wins, as example_of
+                outputs[example.want_line] = example
+        self.examples = {line: outputs[line] for line in self.claims if line in outputs}
 
     # called by instrumented code -------------------------------------------------------
     def value(self, line: int, value: object, bindings: dict[str, int]) -> object:

@@ -15,14 +15,20 @@ HTML comments render as nothing, as on GitHub: a lesson's directives
 (``<!-- harness: skip "why" -->``) are shown instead as labels on their block, read with
 ``harness.lesson.parse_lesson``, and a hidden block (``<!-- harness: hidden`` + a fence +
 ``-->``) is shown folded where its comment stands.
+
+The report reads no file but the lessons: a lesson path from a results file is read only when
+it names a ``.md`` file inside the current folder (``root``) once symlinks are resolved
+(``refused``); ``harness report`` refuses a results file naming any other (one line, exit 2).
+Text that is not valid (a lone surrogate in output) is shown escaped (``valid_json``).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import cache
@@ -54,7 +60,7 @@ from harness.lesson import (
     is_console,
     parse_lesson,
 )
-from harness.results import ClaimResult, merge_lessons
+from harness.results import ClaimResult, merge_lessons, valid_json
 
 JSON = dict[str, Any]
 
@@ -78,10 +84,12 @@ def label(state: str) -> str:
 # --------------------------------------------------------------------------- reading input
 
 
-def read_inputs(paths: Iterable[Path]) -> tuple[list[JSON], list[JSON]]:
+def read_inputs(paths: Iterable[Path], root: Path | None = None) -> tuple[list[JSON], list[JSON]]:
     """Results documents and pytest-benchmark documents among ``paths``, told apart by content.
 
-    Raises ValueError naming a file that is neither (or is not JSON).
+    Raises ValueError (one line) naming a file that is neither (or is not JSON), or a results
+    file with a lesson path the report may not read (``refused``; ``root``: default the
+    current directory).
     """
     documents: list[JSON] = []
     benchmarks: list[JSON] = []
@@ -94,7 +102,13 @@ def read_inputs(paths: Iterable[Path]) -> tuple[list[JSON], list[JSON]]:
             raise ValueError(f"{path}: is not UTF-8 (byte {error.start})") from None
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}: is not JSON ({error})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: is not usable JSON (nested too deeply)") from None
         if isinstance(data, dict) and "lessons" in data:
+            for lesson in _dicts(data["lessons"]):
+                why = refused(lesson.get("path"), root)
+                if why:
+                    raise ValueError(f"{path}: lesson path {lesson['path']!r} refused: {why}")
             documents.append(data)
         elif isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
             benchmarks.append(data)
@@ -588,6 +602,26 @@ def highlight_lines(code: str, language: str) -> list[Markup]:
     return [Markup(part) for part in parts]
 
 
+def refused(path: Any, root: Path | None = None) -> str:
+    """Why the report may not read the lesson text at ``path`` ("" when it may).
+
+    A lesson path read by the report must end in ``.md`` and, relative to ``root`` (default:
+    the current directory) and with every symlink resolved, lie inside ``root``: so results
+    naming ``/etc/passwd``, ``../../x.md`` or a link that leads out are never read.
+    """
+    if not isinstance(path, str):
+        return ""  # no path: nothing is read (``_lesson_part`` leaves the lesson out)
+    base = Path.cwd() if root is None else root
+    rule = f"the report reads only .md files inside {base}"
+    if not path.lower().endswith(".md"):
+        return f"not a markdown file ({rule})"
+    try:
+        inside = Path(os.path.realpath(base / path)).is_relative_to(os.path.realpath(base))
+    except (OSError, ValueError):
+        inside = False
+    return "" if inside else f"outside the folder ({rule})"
+
+
 # --------------------------------------------------------------------------- one lesson
 
 
@@ -936,12 +970,23 @@ class LessonPage:
 
     # ---- the article
 
-    def read_source(self, root: Path | None = None) -> None:
-        """Read the lesson text from ``path``, relative to ``root`` (default: the current dir)."""
+    def read_source(self, root: Path | None = None, checked: Collection[str] = ()) -> None:
+        """Read the lesson text from ``path``, relative to ``root`` (default: the current dir).
+
+        Only a lesson the run ``checked``, or a path ``refused`` lets through, is read; only a
+        regular file (a FIFO would block).
+        """
         file = Path(self.path)
         if root is not None and not file.is_absolute():
             file = root / file
+        why = "" if self.path in checked else refused(self.path, root)
+        if why:
+            self.source_problem = f"was not read: {why}"
+            return
         try:
+            if file.exists() and not file.is_file():
+                self.source_problem = "is not a regular file"
+                return
             raw = file.read_bytes()
         except FileNotFoundError:
             self.source_problem = "was not found"
@@ -1235,7 +1280,7 @@ def _file_names(lessons: Sequence[JSON]) -> list[str]:
     taken = {"index"}
     for lesson in lessons:
         stem = _text(lesson.get("id")) or Path(_text(lesson.get("path"))).stem or "lesson"
-        stem = re.sub(r"[^\w.-]", "-", stem).strip(".") or "lesson"
+        stem = re.sub(r"[^\w.-]", "-", stem)[:100].strip(".") or "lesson"
         name, number = stem, 2
         while name.lower() in taken:
             name, number = f"{stem}-{number}", number + 1
@@ -1393,15 +1438,19 @@ def write_report(
     out: Path,
     benchmarks: Sequence[dict[str, Any]] = (),
     root: Path | None = None,
+    checked: Collection[str] = (),
 ) -> list[Path]:
     """Write ``out/index.html`` and ``out/<lesson id>.html``; return the paths written.
 
     ``documents`` are parsed JSON results files (schema 1), merged by lesson path, block and
     claim line (one column per device); ``benchmarks`` are parsed pytest-benchmark JSON files.
     Each lesson's markdown is re-read from its ``path``, relative to ``root`` (the directory
-    the check ran in; default: the current directory). Raises OSError if ``out`` cannot be
-    written.
+    the check ran in; default: the current directory) if it is one of the lessons this run
+    ``checked`` or ``refused`` lets it through. Text that is not valid (lone surrogates) is
+    shown escaped. Raises OSError if ``out`` cannot be written.
     """
+    documents = [valid_json(document) for document in documents]
+    benchmarks = [valid_json(document) for document in benchmarks]
     seen: dict[tuple[str, int, str], str] = {}
     parts = [_lesson_part(lesson, seen) for d in documents for lesson in _dicts(d.get("lessons"))]
     lessons = merge_lessons(part for part in parts if part is not None)
@@ -1423,11 +1472,11 @@ def write_report(
     written: list[Path] = []
     lesson_template = environment.get_template("lesson.html.j2")
     for page in pages:
-        page.read_source(root)
+        page.read_source(root, checked)
         page.render_article()
         html = lesson_template.render(page=page, devices=devices, counts=page.counts())
         written.append(out / page.file)
-        written[-1].write_text(html, encoding="utf-8")
+        written[-1].write_text(html, encoding="utf-8", errors="backslashreplace")
     runs = _runs(documents)
     index = environment.get_template("index.html.j2").render(
         pages=pages,
@@ -1438,5 +1487,5 @@ def write_report(
         bench_rows=_bench_rows(benchmarks, pages),
         bench_runs=_bench_runs(benchmarks),
     )
-    (out / "index.html").write_text(index, encoding="utf-8")
+    (out / "index.html").write_text(index, encoding="utf-8", errors="backslashreplace")
     return [out / "index.html", *written]

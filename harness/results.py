@@ -7,6 +7,7 @@ renamed or removed.
 from __future__ import annotations
 
 import platform
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,59 @@ SCHEMA = 1
 STDOUT_LIMIT = 64_000
 
 JSON = dict[str, Any]
+
+# What may not reach a terminal or an annotation as it is: C0 and C1 control characters (the
+# newline that would start a forged message, ESC and CSI that colour or move the cursor), line
+# and paragraph separators, bidirectional overrides, and lone surrogates (not text at all).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line that is safe on a terminal: control characters (``\\n``,
+    ``\\x1b``, ...), line separators, bidirectional overrides and lone surrogates are shown
+    escaped as Python writes them; everything else, backslashes included, stays as it is."""
+    return _UNSAFE.sub(_escaped, text)
+
+
+def valid_text(text: str) -> str:
+    """``text`` without lone surrogates (undecodable output, a file name that is not UTF-8):
+    each is shown escaped (``\\udc80``), so the text encodes as UTF-8 and as valid JSON."""
+    return _SURROGATE.sub(_escaped, text) if _SURROGATE.search(text) else text
+
+
+def valid_json(value: Any) -> Any:
+    """A copy of a JSON value (``dict``, ``list``, ``str``, numbers) with every string, keys
+    included, passed through ``valid_text``. Iterative: any depth ``json.loads`` accepts."""
+    if not isinstance(value, dict | list | tuple):
+        return valid_text(value) if isinstance(value, str) else value
+    top: list[Any] = [None]
+    work: list[tuple[Any, list[Any] | dict[Any, Any], Any]] = [(value, top, 0)]
+    while work:
+        item, into, key = work.pop()
+        if isinstance(item, dict):
+            copy: dict[Any, Any] = {}
+            into[key] = copy
+            for name, child in item.items():
+                name = valid_text(name) if isinstance(name, str) else name
+                copy[name] = None
+                work.append((child, copy, name))
+        elif isinstance(item, list | tuple):
+            items: list[Any] = [None] * len(item)
+            into[key] = items
+            work.extend((child, items, index) for index, child in enumerate(item))
+        else:
+            into[key] = valid_text(item) if isinstance(item, str) else item
+    return top[0]
 
 
 @dataclass
@@ -122,20 +176,24 @@ class LessonResult:
         for line, needs in sorted(self.needs.items()):
             if needs:
                 names = ", ".join(f"{need.name} from line {need.line}" for need in needs)
-                notes.append(
-                    f"{self.lesson.path}:{line}: uses {names}; the block does not run alone"
-                )
+                text = f"{self.lesson.path}:{line}: uses {names}; the block does not run alone"
+                notes.append(one_line(text))
         return notes
 
     def lint(self) -> list[str]:
-        return [f"{self.lesson.path}:{n.line}: [info] {n.kind}: {n.message}" for n in self.notes]
+        path = self.lesson.path
+        return [one_line(f"{path}:{n.line}: [info] {n.kind}: {n.message}") for n in self.notes]
 
     def block_status(self, fence: Fence, device: str) -> str:
         result = self.blocks.get(fence.line, {}).get(device)
         return result.status if result else "not-run"
 
     def failures(self) -> list[str]:
-        """One line per failure, ``path.md:LINE: [device] what``, in line order."""
+        """One line per failure, ``path.md:LINE: [device] what``, in line order.
+
+        Each is one line whatever the lesson's code raised or printed: control characters
+        (a newline, ESC) are shown escaped (``one_line``), so no message can forge another.
+        """
         path = self.lesson.path
         found: list[tuple[int, str]] = []
         for fence in self.lesson.fences:
@@ -163,7 +221,7 @@ class LessonResult:
                         f"{claim.subject}: {verdict.message}" if claim.subject else verdict.message
                     )
                     found.append((claim.line, f"{path}:{claim.line}: [{device}] {message}"))
-        return [text for _, text in sorted(found, key=lambda item: item[0])]
+        return [one_line(text) for _, text in sorted(found, key=lambda item: item[0])]
 
     def counts(self) -> dict[str, int]:
         """Blocks by status over every device, as the closing line of a check counts them."""
@@ -216,7 +274,7 @@ class LessonResult:
                         f"{verdict.message}"
                     )
         lines += [f"{path}:{c.line}: prose: {c.text}" for c in self.prose]
-        return lines
+        return [one_line(line) for line in lines]
 
     def to_json(self) -> JSON:
         lesson = self.lesson
@@ -314,10 +372,18 @@ def merge_lessons(parts: Iterable[JSON]) -> list[JSON]:
 
 
 def results_json(lessons: Iterable[JSON], devices: Sequence[str], problems: Sequence[str]) -> JSON:
-    """The whole results document. ``problems``: one-line messages for unusable lessons."""
-    return {
-        "schema": SCHEMA,
-        "environment": environment(devices),
-        "lessons": list(lessons),
-        "problems": list(problems),
-    }
+    """The whole results document. ``problems``: one-line messages for unusable lessons.
+
+    Every string is valid text (``valid_json``): output that was not (a lone surrogate, bytes
+    that are not UTF-8) is shown escaped, so the file is valid UTF-8 JSON and the report
+    built from it is written whole.
+    """
+    document: JSON = valid_json(
+        {
+            "schema": SCHEMA,
+            "environment": environment(devices),
+            "lessons": list(lessons),
+            "problems": list(problems),
+        }
+    )
+    return document

@@ -13,16 +13,19 @@ contribution, cached or fresh.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from harness import behaviours
 from harness.cache import Cache, Entry, block_keys
@@ -102,11 +105,21 @@ def check_lesson(
         if only is not None and only not in python:
             continue
         contributions: Contributions = {}
-        if cache is not None and only is None:
-            available = _cached_run(result, device, progress, limits, cache, deps, contributions)
-        else:
-            lines = None if only is None else {only}
-            available = _run_on(result, device, progress, lines, limits, contributions)
+        try:
+            if cache is not None and only is None:
+                available = _cached_run(
+                    result, device, progress, limits, cache, deps, contributions
+                )
+            else:
+                lines = None if only is None else {only}
+                available = _run_on(result, device, progress, lines, limits, contributions)
+        except Interrupted as stopped:  # keep what finished; the rest did not run
+            reason = f"the check was interrupted ({stopped})"
+            for line in python if only is None else {only}:
+                result.blocks.setdefault(line, {}).setdefault(
+                    device, BlockResult("not-run", reason=reason)
+                )
+            available = []
         if every:
             if cache is not None and available:
                 cache.store_devices(available)
@@ -153,51 +166,39 @@ def _cached_run(
     deps: dict[int, Dependencies],
     contributions: Contributions,
 ) -> list[str]:
-    """Answer what the cache holds, run the rest; store what ran. Returns available devices."""
+    """Answer what the cache holds, run the rest; store what ran. Returns available devices.
+
+    Reader order is all or nothing: when one block's key is missing (its fence or an earlier
+    one changed), the whole lesson runs, so every verdict is the one a reader meets. Isolated,
+    only the blocks whose key is missing run, each from its snippet, as they always do.
+    """
     lesson = result.lesson
     keys = block_keys(lesson, result.claims, deps, device, result.mode, limits.time, limits.memory)
+    if keys is None:  # the lesson reads the whole environment: no key can cover it
+        return _run_on(result, device, progress, None, limits, contributions)
     stored = cache.entries(lesson.path, device, result.mode)
-    fresh: set[int] = set()
-    for line, key in keys.items():
-        entry = stored.get(key)
-        if entry is None or entry.line != line:
-            fresh.add(line)
-        else:
-            result.blocks.setdefault(line, {})[device] = entry.result
-            contributions[line] = entry.claims
-    available: list[str] = []
-    hang = None
-    if fresh == set(keys) and result.mode == "reader":
+    fresh = {line for line, key in keys.items() if _found(stored, key, line) is None}
+    if fresh and result.mode == "reader":
         available = _run_on(result, device, progress, None, limits, contributions)
-    elif fresh:
-        available = _run_on(result, device, progress, fresh, limits, contributions)
-        bad = [
-            line
-            for line in sorted(fresh)
-            if not _fine(result.blocks.get(line, {}).get(device))
-            or any(c.verdict == "failed" for c in contributions.get(line, {}).values())
-        ]
-        timed_out = [line for line in bad if _error_type(result, line, device) == "TimeLimit"]
-        hang = timed_out[0] if timed_out else None
-        if result.mode == "reader" and bad and (hang is None or bad[0] < hang):
-            hang = None  # a failure alone (a block's or a claim's) may differ from reader
-            # order: so every failure reported is one a reader meets, run the lesson in full
-            for line in keys:
-                result.blocks.get(line, {}).pop(device, None)
-            contributions.clear()
-            available = _run_on(result, device, progress, None, limits, contributions)
+    else:
+        for line, key in keys.items():
+            entry = _found(stored, key, line)
+            if entry is not None:
+                result.blocks.setdefault(line, {})[device] = entry.result
+                contributions[line] = entry.claims
+        available = _run_on(result, device, progress, fresh, limits, contributions) if fresh else []
     entries = {
         key: Entry(line, result.blocks[line][device], contributions[line])
         for line, key in keys.items()
         if line in contributions and device in result.blocks.get(line, {})
     }
     cache.store(lesson.path, device, result.mode, entries)
-    if hang is not None and result.mode == "reader":  # in reader order, nothing after it ran
-        for line in keys:
-            if line > hang:
-                result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=ENDED)
-                contributions.pop(line, None)
     return available
+
+
+def _found(stored: dict[str, Entry], key: str, line: int) -> Entry | None:
+    entry = stored.get(key)
+    return entry if entry is not None and entry.line == line else None
 
 
 def protected_folder() -> str | None:
@@ -207,15 +208,6 @@ def protected_folder() -> str | None:
     if here in (os.path.realpath(os.path.expanduser("~")), os.path.realpath(os.sep)):
         return None
     return here
-
-
-def _fine(block: BlockResult | None) -> bool:
-    return block is not None and block.status in ("passed", "skipped")
-
-
-def _error_type(result: LessonResult, line: int, device: str) -> str:
-    error = result.blocks[line][device].error
-    return error.type if error is not None else ""
 
 
 def _available(cache: Cache) -> list[str]:
@@ -249,12 +241,19 @@ def _run_on(
     contributions: Contributions,
 ) -> list[str]:
     """Run one worker (``only``: just those blocks, each from its snippet); returns the
-    devices it found available. Each block's claim checks go to ``contributions``."""
+    devices it found available. Each block's claim checks go to ``contributions``.
+
+    Whatever happens, every block asked for ends with a result: its own, or a failure with
+    the reason (``TimeLimit``, ``WorkerCrash``) at the first block the worker did not finish,
+    the blocks after it not run. The worker runs in a session of its own, ended (with every
+    process the lesson left) once it said it was done and a short grace period passed, or at
+    once when it crashed, ran out of time or the check was interrupted.
+    """
     lesson = result.lesson
+    wanted = [f.line for f in lesson.python_fences if only is None or f.line in only]
+    if _STOP:  # interrupted before this run: start nothing
+        raise Interrupted(_STOP[0])
     block_limit = {f.line: f.time_limit or limits.time for f in lesson.python_fences}
-    # a file, not a pipe: a chatty lesson cannot block on it; closed once the worker ends
-    errors = tempfile.TemporaryFile()  # noqa: SIM115
-    read_fd, write_fd = os.pipe()
     request = json.dumps(
         {
             "path": lesson.path,
@@ -266,111 +265,338 @@ def _run_on(
             "protect": protected_folder(),
         }
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness.worker", str(write_fd)],
-        env=worker_environment(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=errors,
-        pass_fds=(write_fd,),
-        text=True,
-    )
-    os.close(write_fd)
-    assert process.stdin is not None
-    process.stdin.write(request)
-    process.stdin.close()
-    running: int | None = None
-    available: list[str] = []
-    unavailable = ""
-    timed_out = False
-
-    def limit() -> float:
-        return block_limit.get(running, limits.time) if running is not None else limits.time
-
-    with os.fdopen(read_fd, "rb") as events:
-        for raw in _lines(events, limit):
-            if raw is None:  # the running block is past its time limit
-                process.kill()
-                timed_out = True
-                break
-            event = json.loads(raw)
-            if "available" in event:
-                available = event["available"]
-            elif "unavailable" in event:
-                unavailable = event["unavailable"]
-            elif "start" in event:
-                running = event["start"]
-                if progress is not None and running is not None:
-                    progress(lesson, device, running)
-            elif "block" in event:
-                block = BlockResult.from_json(event["result"])
-                result.blocks.setdefault(event["block"], {})[device] = block
-                contributions[event["block"]] = {
-                    int(line): ClaimResult(**tally) for line, tally in event["claims"].items()
-                }
-                running = None
-    code = process.wait()
-    errors.seek(0)
-    stderr = errors.read().decode("utf-8", "replace")
-    errors.close()
-    if timed_out and running is not None:
-        seconds = limit()
-        error = ErrorInfo("TimeLimit", f"the block ran longer than {seconds:g} s", running)
-        result.blocks.setdefault(running, {})[device] = BlockResult("failed", seconds, "", error)
-    if unavailable:
+    run = _Run()
+    _ACTIVE.append(run)
+    _WAITING.append(True)  # a signal now only asks the loop to stop: the worker is ended
+    try:
+        with _ending_on_sigterm():
+            _watch(run, request, lesson, device, progress, block_limit, limits)
+    finally:
+        try:
+            run.end()
+        finally:
+            _ACTIVE.remove(run)
+            _WAITING.pop()
+    for line, block, claims in run.finished:
+        result.blocks.setdefault(line, {})[device] = block
+        contributions[line] = claims
+    if run.unavailable:
         for fence in lesson.python_fences:
-            skipped = BlockResult("skipped", reason=unavailable)
+            skipped = BlockResult("skipped", reason=run.unavailable)
             result.blocks.setdefault(fence.line, {})[device] = skipped
         for claim in result.claims:
-            verdict = ClaimResult("not-run", message=unavailable)
+            verdict = ClaimResult("not-run", message=run.unavailable)
             result.verdicts.setdefault(claim.line, {})[device] = verdict
-    elif running is not None or code != 0:
-        _crashed(result, device, running, code, stderr, only)
-    return available
+        return run.available
+    unfinished = [line for line in wanted if device not in result.blocks.get(line, {})]
+    if not unfinished:
+        return run.available
+    first, *rest = unfinished
+    if run.interrupted:
+        reason = f"the check was interrupted ({_signal_name(run.interrupted)})"
+        for line in unfinished:
+            result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=reason)
+        return run.available
+    if run.timed_out:
+        seconds = run.limit()
+        if run.running == first:
+            error = ErrorInfo("TimeLimit", f"the block ran longer than {seconds:g} s", first)
+        else:
+            error = ErrorInfo(
+                "TimeLimit",
+                f"the worker process did not start the block within {seconds:g} s "
+                "(--time-limit, worker start included)",
+                first,
+            )
+        block = BlockResult("failed", seconds, "", error)
+    else:
+        block = BlockResult("failed", error=_crash(run, first))
+    result.blocks.setdefault(first, {})[device] = block
+    for line in rest:
+        result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=ENDED)
+    return run.available
 
 
-def _lines(stream: BinaryIO, limit: Callable[[], float]) -> Iterator[bytes | None]:
-    """Lines of ``stream``; None when no line came within ``limit()`` seconds."""
+GRACE = 2.0  # seconds the lesson's threads and processes get after its last block
+_POLL = 0.1  # seconds between looks at the worker and at the signals received
+
+
+class Interrupted(Exception):  # a signal, not an error of the lesson
+    """The check was interrupted (SIGINT or SIGTERM): no new worker starts."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(_signal_name(signum))
+        self.signum = signum
+
+
+_STOP: list[int] = []  # signals received under ``stop_on_signals``
+_ACTIVE: list[_Run] = []  # the workers running now
+_WAITING: list[bool] = []  # non-empty while _run_on may notice _STOP itself
+
+
+@dataclass
+class _Run:
+    """One worker process and what it reported."""
+
+    process: subprocess.Popen[bytes] | None = None
+    running: int | None = None
+    limit: Callable[[], float] = lambda: TIME_LIMIT
+    available: list[str] = field(default_factory=list)
+    unavailable: str = ""
+    finished: list[tuple[int, BlockResult, dict[int, ClaimResult]]] = field(default_factory=list)
+    done: bool = False
+    timed_out: bool = False
+    interrupted: int = 0
+    start_error: str = ""
+    stderr: str = ""
+
+    def end(self) -> None:
+        """End the worker's session (every process the lesson left in it), reap the worker."""
+        process = self.process
+        if process is None:
+            return
+        if self.done:  # its threads and processes may finish what they were doing
+            deadline = time.monotonic() + GRACE
+            while time.monotonic() < deadline and (process.poll() is None or _alive(process)):
+                time.sleep(0.02)
+        _kill(process)
+        process.wait()
+        deadline = time.monotonic() + 1.0  # until the killed are gone (reaped by init)
+        while _alive(process) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def _alive(process: subprocess.Popen[bytes]) -> bool:
+    """Whether any process of the worker's session is left (a zombie waiting for init to
+    reap it is not: it runs nothing)."""
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return bool(session_processes(process.pid)) if os.path.isdir("/proc/self") else True
+
+
+def session_processes(session: int) -> list[int]:
+    """Linux: the processes of process group ``session`` that still run (not zombies)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as file:
+                fields = file.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):  # ended meanwhile
+            continue
+        if len(fields) > 2 and fields[0] != b"Z" and int(fields[2]) == session:
+            found.append(int(name))
+    return found
+
+
+def _watch(
+    run: _Run,
+    request: str,
+    lesson: Lesson,
+    device: str,
+    progress: Progress | None,
+    block_limit: dict[int, float],
+    limits: Limits,
+) -> None:
+    """Start the worker and read its events until it is done, ends, or runs out of time."""
+    run.limit = lambda: (
+        block_limit.get(run.running, limits.time) if run.running is not None else limits.time
+    )
+    read_fd, write_fd = os.pipe()
+    # files, not pipes: a chatty lesson cannot block on them, nor a large request on us
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as stdin:
+        stdin.write(request.encode("utf-8", "surrogatepass"))
+        stdin.seek(0)
+        try:
+            try:
+                run.process = subprocess.Popen(
+                    [sys.executable, "-m", "harness.worker", str(write_fd)],
+                    env=worker_environment(),
+                    stdin=stdin,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    pass_fds=(write_fd,),
+                    start_new_session=True,  # its own process group: ended as a whole
+                )
+            except OSError as error:
+                run.start_error = f"could not be started: {error.strerror or error}"
+                return
+            finally:
+                os.close(write_fd)
+            _read_events(run, read_fd, lesson, device, progress)
+        finally:
+            os.close(read_fd)
+            if run.process is not None and not run.done:
+                if not (run.timed_out or run.interrupted):  # it ended itself: keep its status
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        run.process.wait(timeout=1.0)
+                _kill(run.process)  # before reading its stderr: nothing more comes
+                run.process.wait()
+            errors.seek(0)
+            run.stderr = errors.read(1_000_000).decode("utf-8", "replace")
+
+
+def _read_events(
+    run: _Run, read_fd: int, lesson: Lesson, device: str, progress: Progress | None
+) -> None:
+    process = run.process
+    assert process is not None
+    deadline = time.monotonic() + run.limit()
     buffer = b""
-    while True:
-        ready, _, _ = select.select([stream], [], [], limit())
-        if not ready:
-            yield None
+    while not run.done:
+        if _STOP:
+            run.interrupted = _STOP[0]
             return
-        chunk = os.read(stream.fileno(), 65536)
-        if not chunk:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            run.timed_out = True
             return
+        ready, _, _ = select.select([read_fd], [], [], min(left, _POLL))
+        ended = not ready and process.poll() is not None
+        if ended:  # what it wrote before it ended is in the pipe: read it all
+            ready, _, _ = select.select([read_fd], [], [], 0)
+        chunk = os.read(read_fd, 65536) if ready else b""
+        if not chunk and (ready or ended):
+            return  # the worker ended (a child of it may hold the pipe open: not waited)
         buffer += chunk
         *complete, buffer = buffer.split(b"\n")
-        yield from complete
+        for raw in complete:
+            if _event(run, raw, lesson, device, progress):
+                deadline = time.monotonic() + run.limit()
+            if run.done:  # its last word: nothing after it is read
+                break
 
 
-def _crashed(
-    result: LessonResult,
-    device: str,
-    running: int | None,
-    code: int,
-    stderr: str,
-    only: set[int] | None,
-) -> None:
-    """The worker died: blame the block it was running; the blocks after it did not run."""
-    how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-    fatal = [line for line in stderr.splitlines() if "Error" in line or "fault" in line]
-    detail = f": {fatal[-1].strip()}" if fatal else ""
-    for fence in result.lesson.python_fences:
-        if device in result.blocks.get(fence.line, {}):
-            continue
-        if only is not None and fence.line not in only:
-            continue
-        if fence.line == running:
-            error = ErrorInfo(
-                "WorkerCrash", f"the process running the block {how}{detail}", fence.line
-            )
-            block = BlockResult("failed", error=error)
-            running = -1
+def _event(run: _Run, raw: bytes, lesson: Lesson, device: str, progress: Progress | None) -> bool:
+    """Take one event line in; False when it is not one (the worker never writes those)."""
+    try:
+        event = json.loads(raw)
+        if not isinstance(event, dict):
+            return False
+        if "available" in event:
+            run.available = [str(d) for d in event["available"]]
+        elif "unavailable" in event:
+            run.unavailable = str(event["unavailable"])
+        elif "start" in event:
+            run.running = int(event["start"])
+            if progress is not None:
+                progress(lesson, device, run.running)
+        elif "block" in event:
+            block = BlockResult.from_json(event["result"])
+            claims = {int(line): ClaimResult(**tally) for line, tally in event["claims"].items()}
+            run.finished.append((int(event["block"]), block, claims))
+            run.running = None
+        elif "done" in event:
+            run.done = True
         else:
-            block = BlockResult("not-run", reason=ENDED)
-        result.blocks.setdefault(fence.line, {})[device] = block
+            return False
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False
+    return True
+
+
+def _crash(run: _Run, line: int) -> ErrorInfo:
+    """Why the worker ended before finishing the block at ``line``."""
+    if run.start_error:
+        return ErrorInfo("WorkerCrash", f"the worker process {run.start_error}", line)
+    if run.done:  # only lesson code writing to the worker's event descriptor does that
+        return ErrorInfo(
+            "WorkerCrash", "the worker reported the lesson done before the block finished", line
+        )
+    code = run.process.returncode if run.process is not None else 0
+    how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    fatal = [row for row in run.stderr.splitlines() if "Error" in row or "fault" in row]
+    detail = f": {fatal[-1].strip()}" if fatal else ""
+    if run.running == line:
+        return ErrorInfo("WorkerCrash", f"the process running the block {how}{detail}", line)
+    return ErrorInfo(
+        "WorkerCrash", f"the worker process {how} before the block started{detail}", line
+    )
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def end_workers() -> None:
+    """End every worker running now, with what its lesson started (a signal handler's job)."""
+    for run in list(_ACTIVE):
+        if run.process is not None:
+            _kill(run.process)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker's session: the worker and what the lesson started in it."""
+    with contextlib.suppress(OSError):  # the session is empty: nothing left to end
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _ending_on_sigterm() -> Iterator[None]:
+    """While a worker runs: a SIGTERM that would end this process silently (pytest's) ends
+    the workers first, then this process as before, so no worker is left behind. (SIGINT
+    raises KeyboardInterrupt, and ``_run_on`` ends its worker on the way out.)"""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def ending(signum: int, frame: object) -> None:
+        end_workers()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, ending)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Under ``stop_on_signals``: a signal only records itself (writing the results)."""
+    _WAITING.append(True)
+    try:
+        yield
+    finally:
+        _WAITING.pop()
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[list[int]]:
+    """``harness check``: SIGINT and SIGTERM stop the check instead of killing it.
+
+    The running worker is ended, the blocks it finished are kept (and cached), and no other
+    worker starts: ``check_lesson`` returns what it has. Yields the signals received. Outside
+    a worker's run (parsing, writing results), the signal raises ``Interrupted`` at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield _STOP
+        return
+    _STOP.clear()
+
+    def stop(signum: int, frame: object) -> None:
+        if not _STOP:
+            _STOP.append(signum)
+        if not _WAITING:
+            raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield _STOP
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _STOP.clear()  # the next check (in this process) starts afresh
 
 
 def _fold(result: LessonResult, device: str, contributions: Contributions) -> None:

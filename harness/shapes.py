@@ -39,13 +39,59 @@ class Match:
     message: str
 
 
+# bounds --------------------------------------------------------------------------------------
+MAX_TEXT = 2000  # characters of a comment (or docstring line) read as a claim; longer: prose
+MAX_DEPTH = 100  # nesting of a claim's expression that is checked
+
+
+_LEAVES = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.expr_context)
+
+
+def depth(node: ast.AST) -> int:
+    """How deeply ``node`` nests, operators not counted (``x+x+x``: 3), measured without
+    recursion: any depth is answered."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend(
+            (child, level + 1)
+            for child in ast.iter_child_nodes(current)
+            if not isinstance(child, _LEAVES)
+        )
+    return deepest
+
+
+def parse_expression(text: str) -> ast.expr | None:
+    """``text`` as one Python expression (parsed, never evaluated), or None when it is not one,
+    is longer than ``MAX_TEXT`` or too deep for Python's parser. Callers bound the depth."""
+    if len(text) > MAX_TEXT:
+        return None
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
 # parsing -------------------------------------------------------------------------------------
-def _dim_ok(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return type(node.value) is int
-    if isinstance(node, ast.BinOp):
-        return isinstance(node.op, _OPS) and _dim_ok(node.left) and _dim_ok(node.right)
-    return isinstance(node, ast.Name)
+def _dim_ok(tree: ast.AST) -> bool:
+    """Integers, names, + - * / // of those, at most ``MAX_DEPTH`` deep (checked iteratively)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return False
+        if isinstance(node, ast.Constant):
+            if type(node.value) is not int:
+                return False
+        elif isinstance(node, ast.BinOp):
+            if not isinstance(node.op, _OPS):
+                return False
+            stack += [(node.left, level + 1), (node.right, level + 1)]
+        elif not isinstance(node, ast.Name):
+            return False
+    return True
 
 
 def _dim(text: str) -> str | None:
@@ -53,10 +99,8 @@ def _dim(text: str) -> str | None:
     text = text.strip()
     if not _DIM_CHARS.fullmatch(text) or _LEADING_ZERO.search(text):
         return None
-    try:
-        return text if _dim_ok(ast.parse(text, mode="eval").body) else None
-    except SyntaxError:
-        return None
+    tree = parse_expression(text)
+    return text if tree is not None and _dim_ok(tree) else None
 
 
 def _split(inner: str) -> tuple[str, ...] | None:
@@ -103,16 +147,28 @@ def parse_named_dims(text: str) -> Shape | None:
 
 def find_shape(text: str) -> tuple[int, int, Shape] | None:
     """The first bracketed shape literal inside ``text``: (start, end, shape)."""
+    closing = _closing_brackets(text)
     for start in _START.finditer(text):
-        depth = 0
-        for index in range(start.end() - 1, len(text)):
-            depth += (text[index] in "[(") - (text[index] in "])")
-            if depth == 0:
-                shape = parse_shape(text[start.start() : index + 1])
-                if shape is not None:
-                    return start.start(), index + 1, shape
-                break
+        end = closing.get(start.end() - 1)
+        if end is not None:
+            shape = parse_shape(text[start.start() : end + 1])
+            if shape is not None:
+                return start.start(), end + 1, shape
     return None
+
+
+def _closing_brackets(text: str) -> dict[int, int]:
+    """Where the bracket opened at each index closes (``[`` and ``(`` alike), in one pass."""
+    closing: dict[int, int] = {}
+    opened: list[int] = []
+    for index, char in enumerate(text):
+        if char in "[(":
+            opened.append(index)
+        elif char in "])":
+            if not opened:
+                continue
+            closing[opened.pop()] = index
+    return closing
 
 
 def format_dims(actual: Sequence[int]) -> str:

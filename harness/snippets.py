@@ -14,6 +14,8 @@ from pathlib import Path
 from harness.depends import Dependencies, Statement, dependency_map
 from harness.lesson import Fence, Lesson
 
+MARK = "# Made by `harness extract`; do not edit, regenerate."  # line 2 of every snippet
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -25,7 +27,7 @@ def _slug(lesson: Lesson, fence: Fence) -> str:
     """The first class or function the block defines, else the heading above it."""
     try:
         tree = ast.parse(fence.code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         tree = ast.Module([], [])
     for node in tree.body:
         if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
@@ -51,7 +53,7 @@ def render(lesson: Lesson, fence: Fence, deps: Dependencies, number: int) -> str
     out = [
         f"# Snippet {number:02d} of {lesson.path}: the block at line {fence.line} "
         f"(lines {fence.code_line}-{fence.end_line - 1}).",
-        "# Made by `harness extract`; do not edit, regenerate. Runs on its own: the statements",
+        f"{MARK} Runs on its own: the statements",
         "# it needs from earlier blocks come first, each under the lesson line it came from.",
     ]
     for statement in deps.statements:
@@ -78,22 +80,57 @@ def snippets(lesson: Lesson, root: Path) -> list[Snippet]:
     ]
 
 
-def write(lesson: Lesson, root: Path) -> list[Path]:
-    """Write the lesson's snippets, removing stale ``.py`` files of its folder."""
-    made = snippets(lesson, root)
+class SnippetError(Exception):
+    """The snippets of a lesson cannot be written where asked; ``str()`` is one line."""
+
+
+def made_by_extract(path: Path) -> bool:
+    """A plain file (not a link) whose second line is the header ``render`` writes."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            head = [file.readline(500) for _ in range(2)]
+    except OSError:
+        return False
+    return head[0].startswith("# Snippet ") and head[1].startswith(MARK)
+
+
+def folder_for(lesson: Lesson, root: Path) -> Path:
+    """``root/<lesson id>``, which must lie inside ``root`` (a link may not lead out)."""
     folder = root / lesson.id
+    if lesson.id in ("", ".", "..") or Path(lesson.id).name != lesson.id:
+        raise SnippetError(f"{lesson.path}:1: lesson id {lesson.id!r} is not a folder name")
+    inside = root.resolve()
+    where = folder.resolve()
+    if where.parent != inside:
+        raise SnippetError(
+            f"{lesson.path}:1: {folder} leads to {where}, outside {root}: not written"
+        )
+    return folder
+
+
+def write(lesson: Lesson, root: Path) -> list[Path]:
+    """Write the lesson's snippets, removing stale snippets of its folder: only files that
+    ``harness extract`` wrote (its header), never a link, never outside ``root``."""
+    folder = folder_for(lesson, root)
+    made = snippets(lesson, root)
     folder.mkdir(parents=True, exist_ok=True)
-    keep = {snippet.path for snippet in made}
+    keep = {snippet.path.name for snippet in made}
     for old in folder.glob("*.py"):
-        if old not in keep:
+        if old.name not in keep and made_by_extract(old):
             old.unlink()
     for snippet in made:
+        if snippet.path.is_symlink():  # replace the link itself, never write through it
+            snippet.path.unlink()
         snippet.path.write_text(snippet.text, encoding="utf-8")
     return [snippet.path for snippet in made]
 
 
 def stale(lesson: Lesson, root: Path) -> list[str]:
-    """Snippet files that differ from what the lesson gives now: missing, changed or extra."""
+    """Snippet files that differ from what the lesson gives now: missing, changed or extra
+    (extra: a ``.py`` file that ``harness extract`` wrote, by its header)."""
+    folder_for(lesson, root)
     made = snippets(lesson, root)
     problems = []
     for snippet in made:
@@ -104,5 +141,9 @@ def stale(lesson: Lesson, root: Path) -> list[str]:
     keep = {snippet.path for snippet in made}
     folder = root / lesson.id
     if folder.is_dir():
-        problems += [f"{p}: no longer made" for p in sorted(folder.glob("*.py")) if p not in keep]
+        problems += [
+            f"{p}: no longer made"
+            for p in sorted(folder.glob("*.py"))
+            if p not in keep and made_by_extract(p)
+        ]
     return problems

@@ -5,7 +5,10 @@ JSON on stdin and writes one JSON line per event to file descriptor FD (not stdo
 lesson may write to directly): ``{"available": [...]}`` first, then ``{"start": LINE}`` before
 a block and ``{"block": LINE, "result": {...}, "claims": {LINE: {...}}}`` after it, where
 ``claims`` holds the claim checks made while that block ran (its contribution, folded by the
-runner).
+runner), and ``{"done": true}`` after the last block: from then on the runner waits a short
+grace period for threads and processes the lesson left, then ends the worker's session. A
+process the lesson forks sends nothing, and the event descriptor is not inherited by
+programs the lesson starts.
 
 Before the lesson runs, the worker limits its own data memory (``memory_limit`` MB,
 ``RLIMIT_DATA``; 0: none) and refuses, through an audit hook, Python-level writes into the
@@ -14,46 +17,19 @@ Before the lesson runs, the worker limits its own data memory (``memory_limit`` 
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import resource
+import signal
 import sys
-import tempfile
-from collections.abc import Callable
 from dataclasses import asdict
-from typing import IO, Any
+from typing import IO
 
-from harness import devices
+from harness import devices, guard
 from harness.claims import find_claims
 from harness.execute import run_lesson
 from harness.lesson import Fence, parse_lesson
 from harness.results import BlockResult, ClaimResult
-
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-# audit event -> positions of the paths it changes (docs.python.org: audit events table)
-_CHANGES = {
-    "os.chflags": (0,),
-    "os.chmod": (0,),
-    "os.chown": (0,),
-    "os.link": (1,),
-    "os.mkdir": (0,),
-    "os.remove": (0,),
-    "os.removexattr": (0,),
-    "os.rename": (0, 1),
-    "os.rmdir": (0,),
-    "os.setxattr": (0,),
-    "os.symlink": (1,),
-    "os.truncate": (0,),
-    "os.utime": (0,),
-    "shutil.chown": (0,),
-    "shutil.copyfile": (1,),
-    "shutil.copymode": (1,),
-    "shutil.copystat": (1,),
-    "shutil.copytree": (1,),
-    "shutil.move": (1,),
-    "shutil.rmtree": (0,),
-}
 
 
 def limit_memory(megabytes: int) -> None:
@@ -65,67 +41,6 @@ def limit_memory(megabytes: int) -> None:
     if megabytes > 0:
         size = megabytes * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (size, size))
-
-
-def write_guard(root: str) -> Callable[[str, tuple[Any, ...]], None]:
-    """An audit hook refusing writes under ``root`` (except in the temporary folder)."""
-    root = os.path.realpath(root)
-    scratch = os.path.realpath(tempfile.gettempdir())
-
-    def within(path: str, folder: str) -> bool:
-        return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-    def inside(path: Any) -> str | None:
-        """The full path when it lies in ``root``; the innermost of the two folders wins."""
-        if isinstance(path, int) or path is None:
-            return None  # a file descriptor: opened before, or relative to one
-        try:
-            full = os.path.realpath(os.path.join(os.getcwd(), os.fsdecode(path)))
-        except (TypeError, ValueError, OSError):
-            return None
-        if not within(full, root):
-            return None
-        if within(full, scratch) and len(scratch) > len(root):
-            return None  # the temporary folder inside the repository: still the lesson's
-        return full
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event == "open":
-            path, mode, flags = args
-            writes = (mode is not None and any(c in mode for c in "wax+")) or bool(
-                isinstance(flags, int) and flags & _WRITE_FLAGS
-            )
-            paths = [path] if writes else []
-        elif event in _CHANGES:
-            paths = [args[i] for i in _CHANGES[event] if i < len(args)]
-        else:
-            return
-        for path in paths:
-            full = inside(path)
-            if full is not None:
-                raise PermissionError(
-                    errno.EACCES,
-                    f"lesson code may not write inside {root}, where harness was started "
-                    "(a block runs in a temporary folder: write there)",
-                    full,
-                )
-
-    return hook
-
-
-def _guard_torch_save() -> None:
-    """``torch.save(obj, "path")`` writes from C++, which no audit event sees: announce it."""
-    serialization = sys.modules.get("torch.serialization")
-    writer = getattr(serialization, "_open_zipfile_writer_file", None)
-    if writer is None:
-        return
-    original = writer.__init__
-
-    def announced(self: object, name: str, *args: Any, **kwargs: Any) -> None:
-        sys.audit("open", name, "wb", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        original(self, name, *args, **kwargs)
-
-    writer.__init__ = announced
 
 
 def _explain_memory(result: BlockResult, megabytes: int) -> None:
@@ -140,10 +55,26 @@ def _explain_memory(result: BlockResult, megabytes: int) -> None:
         )
 
 
+def _end_with_parent() -> None:
+    """Linux: should the harness process die (``kill -9``), this worker is killed too."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def main(argv: list[str]) -> int:
-    events: IO[str] = os.fdopen(int(argv[0]), "w", buffering=1, encoding="utf-8")
+    _end_with_parent()
+    descriptor = int(argv[0])
+    os.set_inheritable(descriptor, False)  # a program the lesson starts does not get it
+    events: IO[str] = os.fdopen(descriptor, "w", buffering=1, encoding="utf-8")
+    worker = os.getpid()
 
     def send(event: dict[str, object]) -> None:
+        if os.getpid() != worker:  # a process the lesson forked: it reports nothing
+            return
         events.write(json.dumps(event) + "\n")
         events.flush()
 
@@ -168,8 +99,7 @@ def main(argv: list[str]) -> int:
     only = request.get("only")
     limit_memory(memory_limit)
     if request.get("protect"):
-        _guard_torch_save()
-        sys.addaudithook(write_guard(request["protect"]))
+        guard.install(request["protect"])
     run_lesson(
         lesson,
         claims,
@@ -179,6 +109,9 @@ def main(argv: list[str]) -> int:
         isolated=bool(request.get("isolated")),
         only=set(only) if isinstance(only, list) else only,
     )
+    if os.getpid() != worker:  # a fork of the lesson's that ran on to the end: not the worker
+        os._exit(0)
+    send({"done": True})  # the runner ends the lesson's leftover threads and processes
     events.close()
     return 0
 

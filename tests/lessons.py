@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from harness.lesson import Lesson, parse_lesson
 from harness.results import LessonResult
 from harness.runner import check_lesson
-from tests.conftest import LESSON
+from tests.conftest import LESSON, ROOT
 
 
 def mutate(line: int, old: str, new: str, source: str | None = None) -> str:
@@ -27,3 +32,16 @@ def failed_claims(result: LessonResult) -> list[int]:
 
 def failed_blocks(result: LessonResult) -> list[int]:
     return [line for line, per in result.blocks.items() if per["cpu"].status == "failed"]
+
+
+def harness_check(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    """``harness check ARGS`` in a new process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "check", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -124,6 +124,8 @@ def test_an_adversarial_sample_gives_its_documented_outcome(sample: Path, tmp_pa
     for pattern in case.expect:
         assert re.search(pattern, output, re.MULTILINE), f"expected /{pattern}/ in {shown}"
     for pattern in case.reject:
-        assert not re.search(pattern, output, re.MULTILINE), f"did not expect /{pattern}/ in {shown}"
+        assert not re.search(pattern, output, re.MULTILINE), (
+            f"did not expect /{pattern}/ in {shown}"
+        )
     assert snapshot(scratch) == before, f"{sample.name} changed files in its folder"
     assert outside.read_text() == "must not change\n"

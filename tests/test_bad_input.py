@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, main
+from harness.lesson import read_lesson
+from harness.runner import check_lesson
 from tests.conftest import ROOT
 
 GOOD = "# Good\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"
@@ -145,21 +147,30 @@ def test_only_lessons_passes_over_named_prose_files(
 
 
 def test_ten_thousand_blocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Measured: about 5 s on two busy cores (the worker's import of torch is most of it)."""
+    """Measured: about 5 s on two idle cores (the worker's import of torch is most of it).
+    What happened is asserted, not how fast: under load the same run took minutes."""
     lesson = tmp_path / "huge.md"
     lesson.write_text("# Huge\n\n" + "".join(f"```python\nx = {i}\n```\n\n" for i in range(10_000)))
     results = tmp_path / "r.json"
     start = time.perf_counter()
     code, out, err = check(capsys, str(lesson), "--json", str(results))
-    seconds = time.perf_counter() - start
+    print(f"10,000 tiny blocks: {time.perf_counter() - start:.1f} s")
     assert (code, err) == (EXIT_OK, [])
     assert out == [
         "10000 passed, 0 failed (blocks); claims: 0 passed, 0 failed, 0 unchecked, 0 not-run"
     ]
-    assert seconds < 60, f"10,000 tiny blocks took {seconds:.1f} s"
     blocks = json.loads(results.read_text())["lessons"][0]["blocks"]
     assert [b["line"] for b in blocks[:2]] == [3, 7]
     assert (blocks[-1]["line"], blocks[-1]["end_line"]) == (3 + 4 * 9_999, 5 + 4 * 9_999)
+    # a worker that never reaches the first block within the limit: a failure, never green
+    result = check_lesson(read_lesson(lesson), ["cpu"], time_limit=0.001)
+    error = result.blocks[3]["cpu"].error
+    assert error is not None and (error.type, error.line) == ("TimeLimit", 3)
+    assert result.counts() == {"failed": 1, "not-run": 9_999}
+    assert result.failures() == [
+        f"{lesson}:3: [cpu] TimeLimit: the worker process did not start the block within "
+        "0.001 s (--time-limit, worker start included)"
+    ]
 
 
 SYNTAX = """# Syntax errors
@@ -232,7 +243,8 @@ def test_bad_front_matter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code, out, err = check(capsys, str(escape), str(listed))
     assert (code, out) == (EXIT_UNUSABLE, [])
     assert err == [
-        f"{escape}:1: front matter id '../../etc' is not a usable file name",
+        f"{escape}:2: front matter id '../../etc' is not a usable file name: expected letters, "
+        "digits, '_', '-' or '.', starting with a letter, digit or '_', at most 100 characters",
         f"{listed}:1: front matter is not a mapping of keys to values",
     ]
 

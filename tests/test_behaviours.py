@@ -127,3 +127,34 @@ def test_layers_inside_a_call_and_prose_that_looks_like_a_count(result: LessonRe
     )
     assert 95 in {c.line for c in result.prose}  # "10 epochs is too few"
     assert claims[96].subject == "range(10)"  # a range of 10: len() counts the epochs
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (f"~{'9' * 400} parameters", "the number 999999999999...999999 has 400 digits"),
+        (f"{'9' * 19} samples", "the number 9999999999999999999 has 19 digits"),
+        (f"batch size {'1' * 25}", "the number 111111111111...111111 has 25 digits"),
+        ("~117M parameters", ""),
+        (f"{'9' * 18} samples", ""),
+    ],
+)
+def test_numbers_past_any_tensor_are_unchecked_never_passed(text: str, why: str) -> None:
+    """``~<400 nines> parameters`` passed: float(digits) is inf, and every count is within 5%
+    of infinity."""
+    found = behaviours.read(text)
+    assert found is not None
+    assert behaviours.oversized(found).startswith(why)
+    if why:
+        assert behaviours.oversized(found).endswith(
+            "too large to be a count (at most 18 are checked)"
+        )
+
+
+def test_a_parameter_count_that_overflows_is_unchecked_at_the_probe_too() -> None:
+    import torch
+
+    ((behaviour, match),) = behaviours.read(f"~{'9' * 400} parameters") or []
+    assert behaviour.check is not None
+    outcome = behaviour.check(match, torch.nn.Linear(2, 2), behaviours.Context())
+    assert outcome is not None and outcome.verdict == "unchecked"

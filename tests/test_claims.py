@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import Insert, Wrap, find_claims, read_comments, read_shape_comment
+from harness.claims import (
+    Insert,
+    Wrap,
+    find_claims,
+    parse_block,
+    read_comments,
+    read_shape_comment,
+)
+from harness.instrument import BINDINGS, PROBE, compile_block
 from harness.lesson import parse_lesson, read_lesson
+from harness.probe import Probe
 from tests.conftest import LESSON
 from tests.test_runner import SHAPE_CLAIMS
 
@@ -145,3 +154,61 @@ def test_a_line_changed_by_replace_claims_the_original() -> None:
     assert claim.reason == (
         "the replace directive at line 1 changed this line: it claims the original"
     )
+
+
+def test_comments_of_any_size_are_prose_or_unchecked_with_a_reason() -> None:
+    """Each of these once crashed the whole check (MemoryError, RecursionError, ValueError)
+    or passed a claim it never checked (400 nines: within 5% of infinity)."""
+    terms = "+".join(["a"] * 1000)
+    words = "word " * 20_000
+    lesson = parse_lesson(
+        "```python\n"
+        "import torch\n"
+        "a = torch.ones(3)\n"
+        f"b = a  # {words}\n"  # line 4
+        f"c = a  # {terms}\n"
+        f"d = torch.zeros(2, 3)  # [{terms}, 3]\n"
+        f"m = torch.nn.Linear(3, 3)  # ~{'9' * 400} parameters\n"
+        f"n = torch.nn.Linear(3, 3)  # {'9' * 30} samples\n"
+        f"e = a  # {'-' * 100_000}a\n"
+        f"# {'[' * 50_000}\n"  # line 10
+        "def f(x):\n"
+        f"    '''{words}\n"
+        f"    x: [{terms}]\n"
+        f"    y: [{'2, ' * 30_000}2]\n"
+        "    '''\n"
+        "    return x\n"
+        "```\n",
+        "l.md",
+    )
+    claims, prose = read_comments(lesson)
+    assert [(c.line, c.kind, c.reason) for c in claims] == [
+        (5, "formula", "the formula nests 1000 levels deep: at most 100 are checked"),
+        (
+            7,
+            "behaviour",
+            "the number 999999999999...999999 has 400 digits: too large to be a count "
+            "(at most 18 are checked)",
+        ),
+        (
+            8,
+            "behaviour",
+            "the number 999999999999...999999 has 30 digits: too large to be a count "
+            "(at most 18 are checked)",
+        ),
+    ]
+    assert [c.line for c in prose] == [4, 6, 9, 10]
+
+
+def test_a_claim_on_code_as_deep_as_python_parses_is_checked() -> None:
+    """Python runs a sum of 2,800 terms; unparsing or instrumenting it once recursed too deep."""
+    terms = "+".join(["x"] * 2800)
+    lesson = parse_lesson(f"```python\nx = 1\ny = {terms}  # 2800 values\n```\n", "l.md")
+    claims = find_claims(lesson)
+    (claim,) = claims
+    assert (claim.kind, claim.reason, claim.subject) == ("behaviour", "", "y")
+    tree = parse_block(lesson.python_fences[0])
+    assert tree is not None
+    probe = Probe(claims, "l.md", lesson.python_fences)
+    exec(compile_block(tree, claims, "l.md"), {PROBE: probe, BINDINGS: {}})
+    assert probe.tallies[3].verdict == "passed"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, main
+from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, _parser, main
 from tests.conftest import LESSON, ROOT
 from tests.lessons import mutate
 
@@ -143,27 +144,199 @@ def test_a_hanging_or_exiting_block_fails_at_its_line_and_the_rest_is_reported(
         str(samples / "hangs_and_exits.md"),
         str(samples / "exits.md"),
         str(good),
-        "--time-limit",
-        "4",
         "--devices",
         "cpu",
         "--json",
         str(tmp_path / "r.json"),
-    )
+    )  # the hanging block's own directive limits it to 4 s; the worker start has 300 s
     assert done.returncode == EXIT_FAILED
     lines = done.stdout.splitlines()
-    assert (
-        "tests/samples/hangs_and_exits.md:10: [cpu] TimeLimit: the block ran longer than 4 s"
-        in (lines[0])
-    )
-    assert lines[1].endswith(
-        "tests/samples/exits.md:5: [cpu] WorkerCrash: the process running the block exited "
-        "with code 3"
-    )
+    assert lines[:2] == [  # sorted by path, whatever order the lessons were given or ran in
+        f"{samples}/exits.md:5: [cpu] WorkerCrash: the process running the block exited "
+        "with code 3",
+        f"{samples}/hangs_and_exits.md:11: [cpu] TimeLimit: the block ran longer than 4 s",
+    ]
     assert lines[-1].startswith("3 passed, 2 failed, 2 not-run (blocks); claims: 1 passed")
     lessons = json.loads((tmp_path / "r.json").read_text())["lessons"]
-    assert [lesson["blocks"][-1]["results"]["cpu"]["status"] for lesson in lessons] == [
-        "not-run",
-        "not-run",
-        "passed",
+    last = {Path(lesson["path"]).name: lesson["blocks"][-1] for lesson in lessons}
+    assert {name: block["results"]["cpu"]["status"] for name, block in last.items()} == {
+        "hangs_and_exits.md": "not-run",
+        "exits.md": "not-run",
+        "good.md": "passed",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        *(
+            (
+                ["--time-limit", bad],
+                f"argument --time-limit: expected seconds above 0 and at most 604800 (a week), "
+                f"not '{bad}'",
+            )
+            for bad in ("-1", "0", "nan", "inf", "-inf", "1e999", "604801", "soon")
+        ),
+        *(
+            (
+                ["--memory-limit", bad],
+                "argument --memory-limit: expected whole megabytes from 0 (no limit) to "
+                f"1000000000 (a petabyte), not '{bad}'",
+            )
+            for bad in ("-1", "nan", "inf", "1.5", "1000000001", "9" * 40)
+        ),
+        (
+            ["--devices", "bogus"],
+            "argument --devices: unknown device 'bogus': expected a comma-separated list of "
+            "cpu, cuda, mps, xpu, meta, all",
+        ),
+        (["--devices", "cpu,gpu"], "argument --devices: unknown device 'gpu'"),
+    ],
+)
+def test_bad_limits_and_devices_are_one_line_argument_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "lessons/dl.md", f"{args[0]}={args[1]}"])
+    assert exited.value.code == EXIT_UNUSABLE
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"harness check: error: {message}")
+    assert err.endswith(" (see harness check --help)\n")
+
+
+def test_good_limits_and_devices_are_taken() -> None:
+    args = _parser().parse_args(
+        ["check", "--time-limit", "0.5", "--memory-limit", "0", "--devices", "cpu,meta"]
+    )
+    assert (args.time_limit, args.memory_limit, args.devices) == (0.5, 0, ["cpu", "meta"])
+    args = _parser().parse_args(["check", "--time-limit", "604800", "--memory-limit", "1000000000"])
+    assert (args.time_limit, args.memory_limit) == (604800.0, 10**9)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lesson named would run for minutes before a results file in a folder failed."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    lesson = tmp_path / "never.md"
+    lesson.write_text("```python\nopen('ran', 'w')\n```\n")
+    cases = [
+        (["--json", "folder"], "argument --json: 'folder' is a folder, not a file"),
+        (["--json", "file/r.json"], "argument --json: 'file/r.json' cannot be written: file is"),
+        (["--report", "file"], "argument --report: 'file' is a file, not a folder"),
+        (["--report", "file/x"], "argument --report: 'file/x' cannot be written: file is a file"),
+        (["--json", "/proc/none/r.json"], "argument --json: '/proc/none/r.json' cannot be written"),
     ]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as exited:
+            main(["check", str(lesson), "--no-cache", *args])
+        assert exited.value.code == EXIT_UNUSABLE
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.splitlines()) == 1
+        assert err.startswith(f"harness check: error: {message}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "never.md"]
+
+
+def test_failure_lines_are_sorted_by_path_line_and_device(tmp_path: Path) -> None:
+    """Whatever order lessons are given, devices asked for, or workers finish in."""
+    lesson = "```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 4]\n```\n\n"
+    lesson += "```python\ny = torch.ones(3)  # [4]\n```\n"
+    for name in ("b.md", "a.md"):
+        (tmp_path / name).write_text(lesson)
+    done = run("check", "b.md", "a.md", "--devices", "meta,cpu", "--no-cache", cwd=tmp_path)
+    assert done.returncode == EXIT_FAILED, done.stdout + done.stderr
+    failures = [line for line in done.stdout.splitlines() if "expected" in line]
+    assert [line.split("] ")[0] + "]" for line in failures] == [
+        "a.md:3: [cpu]",
+        "a.md:3: [meta]",
+        "a.md:7: [cpu]",
+        "a.md:7: [meta]",
+        "b.md:3: [cpu]",
+        "b.md:3: [meta]",
+        "b.md:7: [cpu]",
+        "b.md:7: [meta]",
+    ]
+
+
+# ---------------------------------------------------------------- output integrity (issue 11)
+
+ONE_BLOCK = "# L\n\n```python\nx = 1\n```\n"
+
+
+def test_a_lesson_named_twice_is_read_once_and_sharded_once(tmp_path: Path) -> None:
+    from harness.cli import find_lessons, shard
+
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    for name in ("a.md", "b.md", "c.md"):
+        (folder / name).write_text(ONE_BLOCK)
+    (tmp_path / "link.md").symlink_to(folder / "a.md")
+    (folder / "bad.md").write_bytes(b"\x00\x01")
+    a, b = str(folder / "a.md"), str(folder / "b.md")
+    given = [a, a, f"{folder}/./a.md", str(tmp_path / "link.md"), str(folder), b, str(folder)]
+    lessons, problems = find_lessons(given)
+    assert [lesson.path for lesson in lessons] == [a, f"{folder}/b.md", f"{folder}/c.md"]
+    assert problems == [f"{folder}/bad.md: is a binary file, not markdown"]
+    twice = lessons + lessons  # shard() alone also counts a path once
+    shards = [shard(twice, k, 2) for k in (1, 2)]
+    assert sorted(lesson.path for part in shards for lesson in part) == sorted(
+        lesson.path for lesson in lessons
+    )
+    assert [len(part) for part in shards] == [2, 1]
+
+
+def test_check_names_a_lesson_once_however_often_it_is_given(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("```python\nimport torch\nx = torch.zeros(2)  # [3]\n```\n")
+    done = run("check", "a.md", "./a.md", ".", "--devices", "cpu", "--no-cache", cwd=tmp_path)
+    assert done.returncode == EXIT_FAILED, done.stdout + done.stderr
+    assert done.stdout.count("a.md:3: [cpu] x: expected [3]") == 1
+    assert done.stdout.splitlines()[-1].startswith("0 passed, 1 failed (blocks)")
+
+
+INTEGRITY = """# Output integrity
+
+```python
+print("a\\udc80b")
+```
+
+```python
+raise ValueError("bad \\udc80 here")
+```
+
+```python
+raise ValueError("ok\\nlessons/dl.md:1: [cpu] forged failure\\x1b[31m")
+```
+"""
+
+
+def test_messages_are_one_line_and_undecodable_output_is_escaped(tmp_path: Path) -> None:
+    """A lone surrogate in output or a message, a newline or ESC in a message: the JSON is
+    valid UTF-8, the report is written whole, each message (and annotation) is one line."""
+    (tmp_path / "odd.md").write_text(INTEGRITY)
+    outputs = ["--json", "out/results.json", "--report", "out/report"]
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "check", "odd.md", "--devices", "cpu", *outputs],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "GITHUB_ACTIONS": "true", "HARNESS_CACHE_DIR": str(tmp_path / "c")},
+    )
+    out = done.stdout.decode("utf-8")  # strict: no surrogate was printed as it is
+    assert done.returncode == EXIT_FAILED, out + done.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in out + done.stderr.decode("utf-8", "replace")
+    assert "\x1b" not in out
+    assert not [line for line in out.splitlines() if line.startswith("lessons/dl.md")]
+    assert "odd.md:8: [cpu] ValueError: bad \\udc80 here" in out.splitlines()
+    forged = "ValueError: ok\\nlessons/dl.md:1: [cpu] forged failure\\x1b[31m"
+    assert f"odd.md:12: [cpu] {forged}" in out.splitlines()
+    assert f"::error file=odd.md,line=12,title=harness [cpu]::{forged}" in out.splitlines()
+    raw = (tmp_path / "out/results.json").read_text(encoding="utf-8")
+    assert "\\ud" not in raw.replace("\\\\ud", "")  # no lone surrogate, escaped or not
+    (lesson,) = json.loads(raw)["lessons"]
+    assert lesson["blocks"][0]["results"]["cpu"]["stdout"] == "a\\udc80b\n"
+    html = (tmp_path / "out/report/odd.html").read_text(encoding="utf-8")
+    assert "a\\udc80b" in html and html.rstrip().endswith("</html>")

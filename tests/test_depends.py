@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
+from harness.claims import find_claims, parse_block
 from harness.depends import dependency_map
-from harness.lesson import read_lesson
+from harness.instrument import compile_block
+from harness.lesson import Lesson, parse_lesson, read_lesson
+from harness.probe import Probe
 from tests.conftest import LESSON
 
 ALONE = """
@@ -63,3 +69,58 @@ def test_changes_to_a_needed_object_come_along() -> None:
     )
     deps = dependency_map(parse_lesson(source, "t.md"))
     assert [s.line for s in deps[9].statements] == [2, 3, 4, 6]
+
+
+def _lines_run(function: Callable[[], object], *modules: str) -> int:
+    """How many lines of ``modules`` (file names under harness/) ``function`` runs: a count of
+    work that does not depend on the machine's speed."""
+    count = 0
+    files = tuple(f"harness/{m}" for m in modules)
+
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:  # a trace function or None
+        nonlocal count
+        if not frame.f_code.co_filename.endswith(files):
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    previous = sys.gettrace()  # a debugger's or coverage's: given back afterwards
+    sys.settrace(trace)
+    try:
+        function()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def _blocks(count: int) -> Lesson:
+    blocks = ["```python\nimport torch\n```\n"]
+    blocks += [
+        f"```python\nx{i} = torch.zeros(2, 3)  # [2, 3]\ny{i} = x{i} + 1  # [2, 3]\n```\n"
+        for i in range(count)
+    ]
+    return parse_lesson("\n".join(blocks), "big.md")
+
+
+def _probe_setup(lesson: Lesson) -> None:
+    claims = find_claims(lesson)
+    Probe(claims, lesson.path, lesson.python_fences)
+    for fence in lesson.python_fences:
+        tree = parse_block(fence)
+        assert tree is not None
+        compile_block(tree, claims, lesson.path)
+
+
+def test_the_dependency_map_and_probe_setup_grow_linearly_with_the_blocks() -> None:
+    """Twice the blocks, about twice the work (a quadratic map or setup would be 4x): a
+    3,000-block lesson took a minute before its first block ran."""
+    small, large = _blocks(150), _blocks(300)
+    ratio = _lines_run(lambda: dependency_map(large), "depends.py") / _lines_run(
+        lambda: dependency_map(small), "depends.py"
+    )
+    assert ratio < 2.5
+    ratio = _lines_run(lambda: _probe_setup(large), "instrument.py", "probe.py") / _lines_run(
+        lambda: _probe_setup(small), "instrument.py", "probe.py"
+    )
+    assert ratio < 2.5

@@ -40,11 +40,19 @@ def test_directives_attach_to_the_next_fence() -> None:
         ("<!-- harness: raises -->", "d.md:3: raises: expected one exception type, got nothing"),
         (
             "<!-- harness: time-limit soon -->",
-            "d.md:3: time-limit: expected a positive number of seconds, got soon",
+            "d.md:3: time-limit: expected seconds above 0 and at most 604800 (a week), got soon",
         ),
         (
             "<!-- harness: time-limit -5 -->",
-            "d.md:3: time-limit: expected a positive number of seconds, got -5",
+            "d.md:3: time-limit: expected seconds above 0 and at most 604800 (a week), got -5",
+        ),
+        *(
+            (
+                f"<!-- harness: time-limit {bad} -->",
+                "d.md:3: time-limit: expected seconds above 0 and at most 604800 (a week), "
+                f"got {bad}",
+            )
+            for bad in ("nan", "inf", "-inf", "0", "1e999", "604801", "1e9")
         ),
         ('<!-- harness: replace "a" -->', "d.md:3: replace: expected two quoted texts, got 1"),
         (

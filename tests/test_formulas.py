@@ -80,3 +80,34 @@ def test_the_tolerance_follows_the_dtype() -> None:
     assert compare(formula, half, evaluate(formula, {"x": x.half()}, half))[0]
     off = torch.sigmoid(x) + 1e-3
     assert not compare(formula, off, evaluate(formula, {"x": x}, off))[0]
+
+
+SUM = "+".join(["x"] * 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (SUM, "the formula nests 1000 levels deep: at most 100 are checked"),
+        ("-" * 500 + "x", "the formula nests 501 levels deep: at most 100 are checked"),
+        ("x * 1e999", "a number in it overflows a float (past 1.8e308)"),
+        ("x * " + "9" * 400, "a number in it has 400 digits: past torch's int64 (at most 19)"),
+    ],
+    ids=["1,000-term sum", "500 minus signs", "1e999", "400 nines"],
+)
+def test_a_formula_too_deep_or_with_an_overflowing_number_is_unchecked_with_why(
+    text: str, reason: str
+) -> None:
+    """The 1,000-term sum once crashed the check with MemoryError (RecursionError in the
+    probe); 1e999 and 400 nines reached torch as inf or an overflowing int."""
+    formula = parse_formula(text, KNOWN)
+    assert formula is not None and formula.reason == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["word " * 20_000, "-" * 100_000 + "x", "x+" * 5000 + "x", "(" * 300 + "x" + ")" * 300],
+    ids=["100 KB of words", "100 KB of minus signs", "5,000-term sum", "300 parentheses"],
+)
+def test_text_past_the_parser_is_not_a_formula(text: str) -> None:
+    assert parse_formula(text, KNOWN) is None

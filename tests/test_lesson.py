@@ -137,3 +137,63 @@ def test_myst_options_before_a_console_session_and_ipython_magics() -> None:
     text = "```{code-cell} ipython3\n%matplotlib inline\n!pip install torch\nx = 1\n```\n"
     (cell,) = parse_lesson(text, "l.md").fences
     assert cell.code.split("\n")[:3] == ["", "", "x = 1"]  # never run, lines kept
+
+
+@pytest.mark.parametrize(
+    ("name", "lesson_id"),
+    [
+        ("intro.md", "intro"),
+        ("intro (copy).md", "intro-copy"),
+        ("my lesson [v2].md", "my-lesson-v2"),
+        ("leçon.md", "lecon"),
+        (".hidden.md", "hidden"),
+        ("日本.md", "lesson-" + __import__("hashlib").sha256("日本".encode()).hexdigest()[:8]),
+    ],
+)
+def test_an_id_is_made_safe_from_the_file_name(name: str, lesson_id: str) -> None:
+    assert parse_lesson("```python\nx = 1\n```\n", f"d/{name}").id == lesson_id
+
+
+@pytest.mark.parametrize(
+    ("name", "front", "message"),
+    [
+        ("...md", "", "d/...md:1: the file name '...md' gives no usable lesson id"),
+        ("a.md", "id: ..\n", "d/a.md:2: front matter id '..' is not a usable file name"),
+        ("a.md", "title: t\nid: a/b\n", "d/a.md:3: front matter id 'a/b' is not a usable"),
+        ("a.md", "id: a\\b\n", "d/a.md:2: front matter id 'a\\\\b' is not a usable"),
+        ("a.md", "id: .git\n", "d/a.md:2: front matter id '.git' is not a usable"),
+        ("a.md", "id: a b\n", "d/a.md:2: front matter id 'a b' is not a usable"),
+        ("a.md", "id: [a]\n", "d/a.md:2: front matter id \"['a']\" is not a usable"),
+        ("a.md", f"id: {'x' * 101}\n", "d/a.md:2: front matter id 'xxxx"),
+    ],
+)
+def test_an_unsafe_id_is_unusable_input_at_its_line(name: str, front: str, message: str) -> None:
+    text = (f"---\n{front}---\n" if front else "") + "```python\nx = 1\n```\n"
+    with pytest.raises(LessonError) as caught:
+        parse_lesson(text, f"d/{name}")
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+BOMB = "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\n" + BOMB + "title: *i\n",
+            "l.md:3: front matter uses a YAML alias (*name): write the value out",
+        ),
+        ("a: " + "[" * 20000 + "]" * 20000 + "\n", "l.md:1: front matter nests 20000 levels deep"),
+        ("title: " + "x" * 100_000 + "\n", "l.md:1: front matter is 100,007 characters long"),
+    ],
+    ids=["alias bomb", "deep", "long"],
+)
+def test_front_matter_is_read_in_bounded_time_and_memory(front: str, message: str) -> None:
+    """An alias bomb once expanded to 387 million strings; 20,000 brackets took 36 s."""
+    with pytest.raises(LessonError) as caught:
+        parse_lesson(f"---\n{front}---\n```python\nx = 1\n```\n", "l.md")
+    assert str(caught.value).startswith(message)

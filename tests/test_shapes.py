@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.shapes import Shape, find_shape, format_dims, match, parse_named_dims, parse_shape
+from tests.test_depends import _lines_run
 
 
 def nothing(name: str) -> int | None:
@@ -300,3 +301,33 @@ def test_named_dims_compare_by_position_and_labels_never_bind() -> None:
     )
     short = match(claim, (32, 20), {}, nothing)
     assert short.verdict == "failed" and "expected 3 dimensions" in short.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + "+".join(["a"] * 900) + ", 3]",
+        "[" + "+".join(["a"] * 5000) + ", 3]",
+        "(" * 20_000 + ")" * 20_000,
+        "[" * 50_000,
+        "[" + "9" * 5000 + ", 3]",
+    ],
+    ids=["900-term dim", "5,000-term dim", "20,000 parentheses", "50,000 brackets", "big"],
+)
+def test_shapes_past_the_bounds_are_not_shapes(text: str) -> None:
+    """A dimension of 900 terms once raised RecursionError in the main process."""
+    assert parse_shape(text) is None
+    assert find_shape(text) is None
+
+
+def test_a_deep_dimension_within_the_bounds_still_parses() -> None:
+    dim = "+".join(["a"] * 50)
+    shape = parse_shape(f"[{dim}, 3]")
+    assert shape is not None and shape.dims == (dim, "3")
+
+
+def test_finding_a_shape_is_linear_in_the_comment() -> None:
+    """50,000 ``[`` took 99 s: each opening bracket was scanned to the end of the text."""
+    small = _lines_run(lambda: find_shape("[" * 1000), "shapes.py")
+    large = _lines_run(lambda: find_shape("[" * 2000), "shapes.py")
+    assert large / small < 2.5

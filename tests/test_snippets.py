@@ -7,6 +7,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
+from harness.cli import main
 from harness.lesson import read_lesson
 from harness.snippets import snippets, stale
 from tests.conftest import ROOT
@@ -77,3 +80,103 @@ def test_output_is_deterministic_and_keeps_the_block_unchanged() -> None:
     assert f"# {lesson.path}:609\nimport torch.nn as nn\n" in first[16]
     training = next(f for f in lesson.python_fences if f.line == 158)
     assert "def train_step" not in first[14] and training.code not in first[14]
+
+
+BLOCK = "```python\nx = 1\n```\n"
+
+
+def _extract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, list[str], list[str]]:
+    monkeypatch.chdir(tmp_path)
+    code = main(["extract", *args])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def test_an_id_that_leads_out_of_the_output_folder_is_unusable_and_nothing_is_touched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``...md`` once gave the id ``..``: extract wrote into the folder above ``snippets/`` and
+    deleted every ``.py`` file there."""
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "...md").write_text(BLOCK)
+    (tmp_path / "lessons" / "up.md").write_text("---\ntitle: t\nid: ..\n---\n" + BLOCK)
+    (tmp_path / "lessons" / "slash.md").write_text("---\nid: a/b\n---\n" + BLOCK)
+    (tmp_path / "lessons" / "dot.md").write_text("---\nid: .git\n---\n" + BLOCK)
+    (tmp_path / "snippets").mkdir()
+    victims = [tmp_path / "setup.py", tmp_path / "snippets" / "notes.py"]
+    for victim in victims:
+        victim.write_text("mine\n")
+    code, out, err = _extract(tmp_path, capsys, monkeypatch)
+    assert (code, out) == (2, [])
+    assert [line.split(": ")[0] for line in err] == [
+        "lessons/...md:1",
+        "lessons/dot.md:2",
+        "lessons/slash.md:2",
+        "lessons/up.md:3",
+    ]
+    assert "gives no usable lesson id" in err[0] and "'..'" in err[3]
+    assert all(victim.read_text() == "mine\n" for victim in victims)
+    assert sorted(p.name for p in tmp_path.rglob("*.py")) == ["notes.py", "setup.py"]
+
+
+def test_stale_snippets_are_only_files_extract_wrote_and_never_through_a_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lessons").mkdir()
+    lesson = tmp_path / "lessons" / "l.md"
+    lesson.write_text(BLOCK + "\n" + BLOCK.replace("x = 1", "y = 2"))
+    assert _extract(tmp_path, capsys, monkeypatch)[0] == 0
+    folder = tmp_path / "snippets" / "l"
+    assert sorted(p.name for p in folder.iterdir()) == ["01_block.py", "02_block.py"]
+    outside = tmp_path / "outside.py"
+    outside.write_text("mine\n")
+    (folder / "helper.py").write_text("# written by hand\n")
+    (folder / "03_link.py").symlink_to(outside)
+    (folder / "01_block.py").unlink()
+    (folder / "01_block.py").symlink_to(outside)  # a link where a snippet goes: replaced
+    lesson.write_text(BLOCK)
+    code, out, err = _extract(tmp_path, capsys, monkeypatch, "--check")
+    assert code == 1 and err == []
+    assert out == [
+        "snippets/l/01_block.py: stale: run `harness extract` and commit the result",
+        "snippets/l/02_block.py: no longer made: run `harness extract` and commit the result",
+    ]
+    assert _extract(tmp_path, capsys, monkeypatch)[0] == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["01_block.py", "03_link.py", "helper.py"]
+    assert not (folder / "01_block.py").is_symlink()
+    assert outside.read_text() == "mine\n"
+    assert (folder / "helper.py").read_text() == "# written by hand\n"
+
+
+def test_a_lesson_folder_that_is_a_link_out_of_the_output_folder_is_not_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "l.md").write_text(BLOCK)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "01_block.py").write_text("mine\n")
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "l").symlink_to(tmp_path / "elsewhere")
+    code, out, err = _extract(tmp_path, capsys, monkeypatch)
+    assert (code, out) == (2, [])
+    assert err == [
+        f"lessons/l.md:1: snippets/l leads to {tmp_path}/elsewhere, outside snippets: not written"
+    ]
+    assert (tmp_path / "elsewhere" / "01_block.py").read_text() == "mine\n"
+
+
+def test_a_file_name_with_spaces_and_parentheses_is_a_lesson_with_a_safe_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "intro (copy).md").write_text(BLOCK)
+    (tmp_path / "lessons" / "intro-copy.md").write_text(BLOCK)  # the same id: refused
+    code, out, err = _extract(tmp_path, capsys, monkeypatch)
+    assert code == 2
+    assert out == ["snippets/intro-copy/01_block.py"]
+    assert err == [
+        "lessons/intro-copy.md:1: lesson id 'intro-copy' is also the id of "
+        "lessons/intro (copy).md: give one of them another `id:` in its front matter"
+    ]
