@@ -318,6 +318,10 @@ def _run_on(
 
 
 GRACE = 2.0  # seconds the lesson's threads and processes get after its last block
+# seconds a worker that closed its events without finishing gets to exit by itself, so its own
+# exit status is reported (killed by signal 2, exit code 3): Python's shutdown after a real
+# SIGINT took over 1 s on a 2-core machine at load 11
+EXITING = 10.0
 _POLL = 0.1  # seconds between looks at the worker and at the signals received
 
 
@@ -434,7 +438,7 @@ def _watch(
             if run.process is not None and not run.done:
                 if not (run.timed_out or run.interrupted):  # it ended itself: keep its status
                     with contextlib.suppress(subprocess.TimeoutExpired):
-                        run.process.wait(timeout=1.0)
+                        run.process.wait(timeout=EXITING)
                 _kill(run.process)  # before reading its stderr: nothing more comes
                 run.process.wait()
             errors.seek(0)
