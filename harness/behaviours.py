@@ -431,6 +431,27 @@ def parameter_count(match: re.Match[str], value_: Any, context: Context) -> Outc
     return failed(match.group(0), shown, f"expected {match.group(0)} ({rule}), got {shown}{hint}")
 
 
+_COUNTED = r"(~|about |approx\.? |approximately )?(\d[\d,_]*(?:\.\d+)?)\s*([KMB])?"
+
+
+@value(r"total\s*[:=\uff1a]\s*" + _COUNTED + r"\s*(?:trainable )?param(?:eter)?s")
+@value(
+    r"(?:(?:total |number of |# ?of |num )*(?:trainable )?param(?:eter)?s?(?: count)?|"
+    r"\u53c2\u6570\u91cf|\u53c2\u6570\u6570\u91cf|\u53c2\u6570\u603b\u6570|\u53c2\u6570)\s*[:=\uff1a]\s*"
+    + _COUNTED
+    + r"(?:\s*(?:trainable )?param(?:eter)?s)?"
+)
+def labelled_parameter_count(match: re.Match[str], value_: Any, context: Context) -> Outcome | None:
+    """``Total: 2,359,296 parameters``, ``Parameters: 2.4M``: a parameter count after a
+    label, checked as ``2,359,296 parameters`` is."""
+    phrase = f"{match.group(1) or ''}{match.group(2)}{match.group(3) or ''} parameters"
+    plain = next(b for b in REGISTRY if b.name == "parameter_count")
+    found = plain.pattern.fullmatch(phrase)
+    if found is None:  # pragma: no cover - the phrase is built to match
+        return unchecked(f"cannot read {match.group(0)!r} as a parameter count")
+    return parameter_count(found, value_, context)
+
+
 @value(
     r"(?:process(?:es)? (?:the )?sequences? (?:in )?both directions|bidirectional)",
     when_called=True,

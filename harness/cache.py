@@ -74,7 +74,7 @@ class Entry:
         return entry
 
 
-_STATUSES = ("passed", "failed", "skipped", "not-run", "unsupported")
+_STATUSES = ("passed", "failed", "skipped", "not-run", "unsupported", "needs")
 _VERDICTS = ("passed", "failed", "unchecked", "not-run")
 
 
@@ -93,6 +93,10 @@ def _validate(entry: Entry) -> None:
     moved_ok = block.moved_at is None or type(block.moved_at) is int
     if not (census_ok and flags_ok and moved_ok):
         raise ValueError("census, flags or moved_at")
+    if not isinstance(block.need, str) or not (
+        block.resumed_after is None or type(block.resumed_after) is int
+    ):
+        raise ValueError("need or resumed_after")
     error = block.error
     if error is not None and not (
         isinstance(error.type, str)
@@ -155,6 +159,7 @@ def block_keys(
     mode: str,
     time_limit: float,
     memory_limit: int,
+    setup: object = None,
 ) -> dict[int, str] | None:
     """The key of every Python block of ``lesson`` on ``device``, by fence line; None when
     the lesson cannot be keyed (it reads the whole environment: ``outside.world_key``).
@@ -162,12 +167,15 @@ def block_keys(
     Reader order: a block's outcome depends on every block before it (a global reassigned, an
     alias mutated in place, ``setattr``, ``exec``: state no static map sees whole), so its key
     covers its own fence and every earlier one. Isolated: a block runs from its snippet, so its
-    key covers its fence and the earlier statements its snippet holds.
+    key covers its fence and the earlier statements its snippet holds. ``setup``: the project
+    configuration's setup code and where it is written (``harness.config``), in every key.
     """
     world = world_key(lesson)
     if world is None:
         return None
     common = [environment_key(), world, lesson.path, device, mode, memory_limit]
+    if setup is not None:  # the project configuration's setup code (harness.config), as sent
+        common.append(setup)
     if mode == "reader":
         return _prefix_keys(lesson, common, time_limit)
     fences = {fence.line: fence for fence in lesson.python_fences}
@@ -255,6 +263,10 @@ class Cache:
                 found[key] = Entry.from_json(entry)
             except (KeyError, TypeError, ValueError, AttributeError):
                 self._damaged(file, "a damaged entry")  # that block runs again
+                continue
+            result = found[key].result
+            if result.need == "network" or result.resumed_after is not None:
+                del found[key]  # the network may be back; a resumed run is not reader order
         return found
 
     def store(self, path: str, device: str, mode: str, entries: dict[str, Entry]) -> None:

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -22,8 +23,9 @@ from typing import NoReturn
 from harness import annotations as github
 from harness import snippets
 from harness.cache import Cache
+from harness.config import NONE, ConfigError, Finder, Settings, choose
 from harness.directives import MAX_TIME_LIMIT
-from harness.lesson import Lesson, LessonError, read_lesson
+from harness.lesson import TAB_VARIABLE, Lesson, LessonError, read_lesson
 from harness.progress import ProgressLine
 from harness.results import JSON, LessonResult, one_line, results_json
 from harness.runner import (
@@ -222,6 +224,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _TabAction(argparse.Action):
+    """``--tab NAME``: sets ``HARNESS_TAB``, which lesson parsing reads here and in the
+    workers."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        name = str(values).strip().lower()
+        if not re.fullmatch(r"[a-z][a-z0-9_.-]{0,39}", name):
+            raise argparse.ArgumentError(
+                self, f"expected a framework name such as pytorch or mxnet, not {values!r}"
+            )
+        os.environ[TAB_VARIABLE] = name
+        setattr(namespace, self.dest, name)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="harness", description="Check the claims PyTorch lessons make in their comments."
@@ -232,8 +254,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--devices",
         type=parse_devices,
-        default=["all"],
-        help="comma-separated (cpu,cuda,mps,xpu,meta) or all (default: all available)",
+        default=None,  # not given: the project configuration's, else all (harness.config)
+        help="comma-separated (cpu,cuda,mps,xpu,meta) or all (default: the project "
+        "configuration's, else all available)",
     )
     check.add_argument("--json", type=output_file, metavar="FILE", help="write JSON results here")
     check.add_argument(
@@ -245,18 +268,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--time-limit",
         type=parse_time_limit,
-        default=TIME_LIMIT,
+        default=None,
         metavar="SECONDS",
         help="per block, above 0 and at most a week; a block past it fails and ends its "
-        f"lesson run (default {TIME_LIMIT:g})",
+        f"lesson run (default: the project configuration's, else {TIME_LIMIT:g})",
     )
     check.add_argument(
         "--memory-limit",
         type=parse_memory_limit,
-        default=MEMORY_LIMIT,
+        default=None,
         metavar="MB",
         help="data memory of each worker process; past it a block fails with MemoryError; "
-        f"0: none (default: half this machine's memory, {MEMORY_LIMIT} here)",
+        "0: none (default: the project configuration's, else half this machine's memory, "
+        f"{MEMORY_LIMIT} here)",
     )
     check.add_argument(
         "--no-cache",
@@ -279,6 +303,12 @@ def _parser() -> argparse.ArgumentParser:
         help="fail blocks that borrow names from earlier blocks (default: information only)",
     )
     check.add_argument(
+        "--strict",
+        action="store_true",
+        help="count blocks that need what this machine lacks (a package, cuda, the network: "
+        "status needs) as failures (default: said as information, exit unchanged)",
+    )
+    check.add_argument(
         "--shard",
         type=parse_shard,
         metavar="K/N",
@@ -294,6 +324,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-progress",
         action="store_true",
         help="no progress line on stderr (shown only when stderr is a terminal)",
+    )
+    check.add_argument(
+        "--tab",
+        action=_TabAction,
+        metavar="NAME",
+        help="the framework whose d2l %%%%tab blocks run (default pytorch; blocks tabbed only "
+        "for other frameworks are skipped)",
     )
     report = commands.add_parser(
         "report", help="write the HTML report from JSON results (runs nothing)"
@@ -330,7 +367,7 @@ def _summary(results: Sequence[LessonResult]) -> str:
             for verdict in per_device.values():
                 claims[verdict.verdict] = claims.get(verdict.verdict, 0) + 1
     parts = [f"{blocks.get('passed', 0)} passed", f"{blocks.get('failed', 0)} failed"]
-    parts += [f"{blocks[s]} {s}" for s in ("skipped", "not-run") if blocks.get(s)]
+    parts += [f"{blocks[s]} {s}" for s in ("needs", "skipped", "not-run") if blocks.get(s)]
     claim_text = ", ".join(
         f"{claims.get(v, 0)} {v}" for v in ("passed", "failed", "unchecked", "not-run")
     )
@@ -361,6 +398,7 @@ def _check(args: argparse.Namespace, stopped: list[int]) -> int:
     if args.shard:
         lessons = shard(lessons, *args.shard)
         problems = problems if args.shard[0] == 1 else []
+    lessons, settings = configured(lessons, problems)
     for problem in problems:
         print(problem, file=sys.stderr)
     cache = Cache(read=not args.no_cache)
@@ -370,27 +408,57 @@ def _check(args: argparse.Namespace, stopped: list[int]) -> int:
             if stopped:  # interrupted: no other lesson starts
                 break
             with contextlib.suppress(Interrupted):  # between workers: nothing of it finished
+                given = settings[lesson.path]  # the command line's options win over it
                 results.append(
                     check_lesson(
                         lesson,
-                        args.devices,
+                        choose(args.devices, given.devices, ("all",)),
                         progress=progress,
                         isolated=args.isolated,
-                        time_limit=args.time_limit,
-                        memory_limit=args.memory_limit,
+                        time_limit=choose(args.time_limit, given.time_limit, TIME_LIMIT),
+                        memory_limit=choose(args.memory_limit, given.memory_limit, MEMORY_LIMIT),
                         cache=cache,
+                        setup=given.setup,
                     )
                 )
     with deferred_signals():  # a signal now: the results are still written whole
-        return _report(args, problems, results)
+        return _report(args, problems, results, settings)
 
 
-def _report(args: argparse.Namespace, problems: list[str], results: list[LessonResult]) -> int:
+def configured(
+    lessons: Sequence[Lesson], problems: list[str]
+) -> tuple[list[Lesson], dict[str, Settings]]:
+    """Each lesson's project configuration (``harness.config``), by lesson path. A lesson
+    whose configuration cannot be used is unusable input: its one-line reason joins
+    ``problems`` (once per configuration file) and the lesson is left out."""
+    finder = Finder()
+    kept: list[Lesson] = []
+    settings: dict[str, Settings] = {}
+    for lesson in lessons:
+        try:
+            settings[lesson.path] = finder.settings(lesson.path)
+        except ConfigError as error:
+            problems.append(one_line(str(error)))
+            continue
+        kept.append(lesson)
+    problems[:] = list(dict.fromkeys(problems))
+    return kept, settings
+
+
+def _report(
+    args: argparse.Namespace,
+    problems: list[str],
+    results: list[LessonResult],
+    settings: dict[str, Settings] | None = None,
+) -> int:
     """Print the messages and the closing lines, write the JSON results and the report."""
     results.sort(key=lambda result: result.lesson.path)  # whatever order they ran in
     borrowed = False
     for result in results:
-        for line in sorted(result.failures(), key=_line_and_device(result.lesson.path)):
+        strict = bool(getattr(args, "strict", False))
+        for line in sorted(result.failures(strict), key=_line_and_device(result.lesson.path)):
+            print(line)
+        for line in () if strict else result.needs_lines():
             print(line)
         for line in result.lint():
             print(line)
@@ -405,7 +473,11 @@ def _report(args: argparse.Namespace, problems: list[str], results: list[LessonR
     unwritable = False
     if args.json or args.report:
         ran = sorted({d for r in results for d in r.devices}, key=lambda d: (d != "cpu", d))
-        document = results_json([r.to_json() for r in results], ran, problems)
+        configs = settings or {}
+        lessons = [
+            {**r.to_json(), "config": configs.get(r.lesson.path, NONE).config} for r in results
+        ]
+        document = results_json(lessons, ran, problems)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
@@ -418,7 +490,8 @@ def _report(args: argparse.Namespace, problems: list[str], results: list[LessonR
         print(_summary(results))
     if problems or unwritable:
         return EXIT_UNUSABLE
-    failed = any(r.failures() or r.counts().get("failed") for r in results)
+    strict = bool(getattr(args, "strict", False))
+    failed = any(r.failures(strict) or r.counts().get("failed") for r in results)
     return EXIT_FAILED if failed or (borrowed and args.standalone) else EXIT_OK
 
 

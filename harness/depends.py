@@ -234,6 +234,8 @@ def dependency_map(lesson: Lesson) -> dict[int, Dependencies]:
         result[fence.line] = Dependencies(
             fence.line, tuple(sorted(needs.values(), key=lambda n: (n.line, n.name))), wanted
         )
+        if fence.directives.skip is not None:  # never runs (a skip, another d2l tab)
+            continue
         for statement in own:
             earlier.add(statement)
     return result

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from types import CodeType, FrameType
 
 from harness.claims import Claim, Insert, Wrap
+from harness.lesson import expected_exception, expected_warning
 from harness.shapes import depth
 
 PROBE = "__harness__"
@@ -78,7 +79,10 @@ class _Rewriter(ast.NodeTransformer):
                     args = [ast.Constant(line), ast.Constant(place.index), wrapped]
                     wrapped = _call("operand", args)
                 else:
-                    wrapped = _call("value", [ast.Constant(line), wrapped, _bindings()])
+                    args = [ast.Constant(line), wrapped, _bindings()]
+                    if place.index:  # which of the claim's shapes (a transition's result: 1)
+                        args.append(ast.Constant(place.index))
+                    wrapped = _call("value", args)
             return ast.copy_location(wrapped, node)
         return node
 
@@ -137,12 +141,41 @@ def _holds_probe(function: ast.AST) -> bool:
     return False
 
 
-def _display(tree: ast.Module) -> None:
-    """A console session shows the value of each expression statement: so does the block."""
+def _display(tree: ast.Module, claims: Sequence[Claim] = ()) -> None:
+    """A console session shows the value of each expression statement: so does the block.
+
+    A statement whose expected output is an exception or a warning runs inside
+    ``with __harness__.expecting(claim line):``, which checks what it raised or warned."""
+    expecting: dict[int, int] = {}  # statement line -> the claim line of its expected output
+    for claim in claims:
+        if claim.source != "doctest" or claim.kind != "output" or claim.reason:
+            continue
+        if expected_exception(claim.text) or expected_warning(claim.text):
+            for place in claim.places:
+                if isinstance(place, Insert) and place.where == "before":
+                    expecting[place.line] = claim.line
     for index, stmt in enumerate(tree.body):
+        if _is_probe(stmt):
+            continue
         if isinstance(stmt, ast.Expr):
             call = ast.copy_location(_call("display", [stmt.value]), stmt.value)
-            tree.body[index] = ast.copy_location(ast.Expr(call), stmt)
+            stmt = tree.body[index] = ast.copy_location(ast.Expr(call), stmt)
+        line = expecting.get(stmt.lineno)
+        if line is not None:
+            item = ast.withitem(_call("expecting", [ast.Constant(line)]), None)
+            tree.body[index] = ast.copy_location(ast.With([item], [stmt]), stmt)
+
+
+def _is_probe(stmt: ast.stmt) -> bool:
+    """A probe the rewriter inserted: ``__harness__.names(...)`` as a statement."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == PROBE
+        and call.func.attr == "names"
+    )
 
 
 def instrument(tree: ast.Module, claims: Sequence[Claim], console: bool = False) -> ast.Module:
@@ -152,7 +185,7 @@ def instrument(tree: ast.Module, claims: Sequence[Claim], console: bool = False)
     """
     _Rewriter(claims).visit(tree)
     if console:
-        _display(tree)
+        _display(tree, claims)
     _start_bindings(tree)
     return ast.fix_missing_locations(tree)
 

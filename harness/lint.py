@@ -26,7 +26,8 @@ class Note:
 
 
 def device_fragile(lesson: Lesson) -> list[Note]:
-    notes: list[Note] = []
+    # the lesson's own warnings (front matter that is not YAML) come along as notes
+    notes: list[Note] = [Note(line, kind, message) for line, kind, message in lesson.warnings]
     for fence in lesson.python_fences:
         tree = parse_block(fence)
         if tree is None:

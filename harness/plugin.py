@@ -11,16 +11,18 @@ alone writes the JSON results at the end of the session.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.cli import parse_devices
-from harness.lesson import Fence, Lesson, LessonError, read_lesson
+from harness.config import NONE, ConfigError, Settings, choose, settings_for
+from harness.lesson import TAB_VARIABLE, Fence, Lesson, LessonError, read_lesson
 from harness.results import JSON, LessonResult, merge_lessons, results_json
-from harness.runner import check_lesson
+from harness.runner import MEMORY_LIMIT, TIME_LIMIT, check_lesson
 
 PROPERTY = "harness"
 _RUNS = pytest.StashKey[dict[tuple[str, str], LessonResult]]()
@@ -30,8 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "lesson checks")
     group.addoption(
         "--devices",
-        default="all",
-        help="devices to run lessons on, comma-separated, or all (default: all available)",
+        default=None,
+        help="devices to run lessons on, comma-separated, or all (default: the project "
+        "configuration's, else all available)",
     )
     group.addoption("--harness-json", metavar="FILE", help="write the JSON results here")
     group.addoption(
@@ -42,10 +45,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run each block alone from its snippet: independent items (default: reader order)",
     )
+    group.addoption(
+        "--harness-strict",
+        action="store_true",
+        help="fail blocks that need what this machine lacks (a package, cuda, the network: "
+        "status needs; default: skipped with what they need); pytest's --strict does too",
+    )
+    group.addoption(
+        "--harness-tab",
+        metavar="NAME",
+        help="the framework whose d2l %%tab blocks run (default pytorch)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RUNS] = {}
+    tab = config.getoption("harness_tab", None)
+    if tab:  # read by lesson parsing here, in xdist workers and in lesson workers
+        os.environ[TAB_VARIABLE] = str(tab).strip().lower()
     if not hasattr(config, "workerinput"):  # not an xdist worker
         config.pluginmanager.register(ResultsWriter(config), "harness-results")
 
@@ -72,18 +89,24 @@ class LessonFile(pytest.File):
             if "no Python blocks" in error.reason:
                 return
             raise self.CollectError(str(error)) from None
+        try:  # the project configuration (harness.config), as harness check applies it
+            settings = settings_for(self.path)
+        except ConfigError as error:
+            raise self.CollectError(str(error)) from None
         shown = _shown(self.path, self.config)
         lesson = Lesson(shown, lesson.id, lesson.title, lesson.source, lesson.fences)
-        for device in _devices(self.config):
+        for device in _devices(self.config, settings.devices):
             for fence in lesson.fences:
                 name = f"L{fence.line}[{device}]"
                 yield BlockItem.from_parent(
-                    self, name=name, lesson=lesson, fence=fence, device=device
+                    self, name=name, lesson=lesson, fence=fence, device=device, settings=settings
                 )
 
 
-def _devices(config: pytest.Config) -> list[str]:
-    requested = parse_devices(config.getoption("devices"))
+def _devices(config: pytest.Config, configured: Sequence[str] | None = None) -> list[str]:
+    """``--devices`` when given, else the project configuration's, else all available."""
+    given = config.getoption("devices")
+    requested = parse_devices(given) if given is not None else list(configured or ["all"])
     if "all" not in requested:
         return requested
     from harness.devices import available  # imports torch: only when asked for all
@@ -96,24 +119,38 @@ class LessonFailure(Exception):
 
 
 class BlockItem(pytest.Item):
-    def __init__(self, *, lesson: Lesson, fence: Fence, device: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, lesson: Lesson, fence: Fence, device: str, settings: Settings = NONE, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
         self.fence = fence
         self.device = device
+        self.settings = settings
+
+    def _lesson_run(self, only: int | None = None) -> LessonResult:
+        settings = self.settings
+        return check_lesson(
+            self.lesson,
+            [self.device],
+            only=only,
+            time_limit=choose(None, settings.time_limit, TIME_LIMIT),
+            memory_limit=choose(None, settings.memory_limit, MEMORY_LIMIT),
+            setup=settings.setup,
+        )
 
     def _result(self) -> LessonResult:
         if self.config.getoption("isolated"):
-            return check_lesson(self.lesson, [self.device], only=self.fence.line)
+            return self._lesson_run(only=self.fence.line)
         runs = self.config.stash[_RUNS]
         key = (self.lesson.path, self.device)
         if key not in runs:
-            runs[key] = check_lesson(self.lesson, [self.device])
+            runs[key] = self._lesson_run()
         return runs[key]
 
     def runtest(self) -> None:
         result = self._result()
-        payload = result.to_json()
+        payload = {**result.to_json(), "config": self.settings.config}
         payload["blocks"] = [b for b in payload["blocks"] if b["line"] == self.fence.line]
         payload["claims"] = [
             c
@@ -122,6 +159,13 @@ class BlockItem(pytest.Item):
         ]
         self.user_properties.append((PROPERTY, json.dumps(payload)))
         block = result.blocks[self.fence.line][self.device]
+        if block.status == "needs":  # this machine lacks something: skipped unless strict
+            line = (block.error.line if block.error else None) or self.fence.line
+            where = f"{self.lesson.path}:{line}: [{self.device}]"
+            error = f": {block.error.type}: {block.error.message}" if block.error else ""
+            if _strict(self.config):
+                raise LessonFailure(f"{where} {block.needs_text()}{error}")
+            pytest.skip(f"{block.needs_text()}{error}")
         if block.status == "not-run" and self.fence.is_python:  # its worker ended before it
             message = f"not run: {block.reason or 'its worker ended before it'}"
             raise LessonFailure(f"{self.lesson.path}:{self.fence.line}: [{self.device}] {message}")
@@ -147,6 +191,11 @@ class BlockItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.fence.line - 1, f"{self.lesson.path}:{self.fence.line}"
+
+
+def _strict(config: pytest.Config) -> bool:
+    """``--harness-strict``, or pytest's own ``--strict`` (strict mode)."""
+    return bool(config.getoption("harness_strict") or config.getoption("strict", False))
 
 
 def _line_of(message: str) -> int:

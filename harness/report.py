@@ -71,9 +71,17 @@ CONSOLE = "pycon"  # the lexer of console sessions (``>>>`` prompts and their ou
 _HTML_COMMENT = re.compile(r"<!--(?:>|->|.*?-->)", re.DOTALL)  # ``<!-->``, ``<!--->`` too
 COVERAGE_FIELDS = ("comments", "claims", "checked", "unchecked", "not_run", "prose")
 
-BLOCK_STATES = ("passed", "failed", "skipped", "unsupported", "not-run")
+BLOCK_STATES = ("passed", "failed", "needs", "skipped", "unsupported", "not-run")
 CLAIM_STATES = ("passed", "failed", "unchecked", "not-run")
-_RANK = {"not-run": 0, "skipped": 1, "passed": 2, "unsupported": 3, "unchecked": 3, "failed": 4}
+_RANK = {
+    "not-run": 0,
+    "skipped": 1,
+    "passed": 2,
+    "needs": 3,
+    "unsupported": 3,
+    "unchecked": 3,
+    "failed": 4,
+}
 LABELS = {"not-run": "not run", "no-result": "no result"}
 
 
@@ -1104,6 +1112,8 @@ class LessonPage:
                 if not isinstance(result, dict):
                     continue
                 error = result.get("error")
+                if result.get("status") == "needs":  # what the machine lacks: not a failure
+                    error = None
                 if isinstance(error, dict):
                     at = _int(error.get("line")) or line
                     anchor = self.error_anchor.get((line, device), f"B{line}")

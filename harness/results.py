@@ -89,7 +89,13 @@ class ErrorInfo:
 
 @dataclass
 class BlockResult:
-    """One block on one device. status: passed, failed, skipped or not-run."""
+    """One block on one device. status: passed, failed, needs, skipped, unsupported or not-run.
+
+    ``needs``: the block stopped for what this machine lacks, not for the lesson (``need``
+    says what: ``package vit_pytorch``, ``cuda``, ``mps``, ``network``); ``error`` keeps the
+    exception. ``resumed_after``: the line of a block that ran past its time limit, after
+    which this block ran in a new worker, from its snippet's prelude.
+    """
 
     status: str
     seconds: float = 0.0
@@ -100,10 +106,16 @@ class BlockResult:
     flags: list[str] = field(default_factory=list)  # "ran-elsewhere"
     moved_at: int | None = None  # the lesson line that moved work off the device
     cached: bool = False  # answered from the cache (harness.cache), not run this time
+    need: str = ""  # status needs: what this machine lacks
+    resumed_after: int | None = None  # ran in a new worker after this block's time limit
 
     @staticmethod
     def from_json(data: JSON) -> BlockResult:
         return _block_from_json(data)
+
+    def needs_text(self) -> str:
+        """``needs package x``, or ``needs what line 12 needs (package x)``."""
+        return self.reason if self.reason.startswith("needs ") else f"needs {self.need}"
 
 
 _RANK = {"not-run": 0, "passed": 1, "unchecked": 2, "failed": 3}
@@ -188,19 +200,25 @@ class LessonResult:
         result = self.blocks.get(fence.line, {}).get(device)
         return result.status if result else "not-run"
 
-    def failures(self) -> list[str]:
+    def failures(self, strict: bool = False) -> list[str]:
         """One line per failure, ``path.md:LINE: [device] what``, in line order.
 
         Each is one line whatever the lesson's code raised or printed: control characters
         (a newline, ESC) are shown escaped (``one_line``), so no message can forge another.
+        Blocks whose status is ``needs`` are not failures (``needs_lines`` says what they
+        need) unless ``strict``: then each is one, ``[cpu] needs package x: ...``.
         """
         path = self.lesson.path
         found: list[tuple[int, str]] = []
         for fence in self.lesson.fences:
             for device, result in self.blocks.get(fence.line, {}).items():
+                if result.status == "needs" and not strict:
+                    continue
                 if result.error is not None:
                     line = result.error.line or fence.line
                     text = f"{result.error.type}: {result.error.message}"
+                    if result.status == "needs":
+                        text = f"{result.needs_text()}: {text}"
                     found.append((line, f"{path}:{line}: [{device}] {text}"))
         for fence in self.lesson.fences:
             for device, result in self.blocks.get(fence.line, {}).items():
@@ -221,6 +239,20 @@ class LessonResult:
                         f"{claim.subject}: {verdict.message}" if claim.subject else verdict.message
                     )
                     found.append((claim.line, f"{path}:{claim.line}: [{device}] {message}"))
+        return [one_line(text) for _, text in sorted(found, key=lambda item: item[0])]
+
+    def needs_lines(self) -> list[str]:
+        """One information line per block and device whose status is ``needs``:
+        ``path.md:LINE: [info] [cpu] needs package x: ModuleNotFoundError: ...``."""
+        path = self.lesson.path
+        found: list[tuple[int, str]] = []
+        for fence in self.lesson.fences:
+            for device, result in self.blocks.get(fence.line, {}).items():
+                if result.status != "needs":
+                    continue
+                line = (result.error.line if result.error else None) or fence.line
+                why = f": {result.error.type}: {result.error.message}" if result.error else ""
+                found.append((line, f"{path}:{line}: [info] [{device}] {result.needs_text()}{why}"))
         return [one_line(text) for _, text in sorted(found, key=lambda item: item[0])]
 
     def counts(self) -> dict[str, int]:

@@ -13,6 +13,7 @@ contribution, cached or fresh.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -29,7 +30,8 @@ from pathlib import Path
 
 from harness import behaviours
 from harness.cache import Cache, Entry, block_keys
-from harness.claims import read_comments
+from harness.claims import parse_block, read_comments
+from harness.config import Setup
 from harness.depends import Dependencies, dependency_map
 from harness.lesson import Lesson
 from harness.lint import device_fragile
@@ -66,6 +68,7 @@ MEMORY_LIMIT = default_memory_limit()
 class Limits:
     time: float  # seconds per block, unless its ``time-limit`` directive says otherwise
     memory: int  # MB of data memory per worker; 0: no limit
+    setup: Setup | None = None  # the project configuration's code, run before the blocks
 
 
 def check_lesson(
@@ -77,11 +80,13 @@ def check_lesson(
     time_limit: float = TIME_LIMIT,
     memory_limit: int = MEMORY_LIMIT,
     cache: Cache | None = None,
+    setup: Setup | None = None,
 ) -> LessonResult:
     """Run ``lesson`` on every device and gather block results and claim verdicts.
 
     ``isolated``: each block runs alone from its snippet; ``only``: just that block (isolated).
-    ``cache``: answer unchanged blocks from it (ignored with ``only``).
+    ``cache``: answer unchanged blocks from it (ignored with ``only``). ``setup``: the project
+    configuration's code (``harness.config``), run before the blocks in the worker.
     """
     deps = dependency_map(lesson)
     needs = {line: d.needs for line, d in deps.items()}
@@ -89,7 +94,7 @@ def check_lesson(
     claims, prose = read_comments(lesson)
     result = LessonResult(lesson, claims, [], needs=needs, mode=mode, prose=prose)
     result.notes = device_fragile(lesson)
-    limits = Limits(time_limit, memory_limit)
+    limits = Limits(time_limit, memory_limit, setup)
     every = "all" in devices
     queue = ["cpu", *[d for d in devices if d not in ("all", "cpu")]] if every else list(devices)
     python = {fence.line for fence in lesson.python_fences}
@@ -100,7 +105,7 @@ def check_lesson(
                 kind = f"a {fence.language} fence" if fence.language else "a fence, no language"
                 reason = f"{kind}: only Python blocks are run"
                 result.blocks.setdefault(fence.line, {})[device] = BlockResult(
-                    "not-run", reason=reason
+                    "skipped", reason=reason
                 )
         if only is not None and only not in python:
             continue
@@ -138,7 +143,7 @@ def cache_summary(result: LessonResult) -> str:
         for block in result.blocks.get(fence.line, {}).values():
             if block.cached:
                 cached += 1
-            elif block.status in ("passed", "failed", "unsupported"):
+            elif block.status in ("passed", "failed", "unsupported", "needs"):
                 ran += 1
     blocks = "block" if ran == 1 else "blocks"
     return f"{result.lesson.path}: {ran} {blocks} ran, {cached} from the cache"
@@ -173,7 +178,10 @@ def _cached_run(
     only the blocks whose key is missing run, each from its snippet, as they always do.
     """
     lesson = result.lesson
-    keys = block_keys(lesson, result.claims, deps, device, result.mode, limits.time, limits.memory)
+    setup = limits.setup.to_json() if limits.setup else None
+    keys = block_keys(
+        lesson, result.claims, deps, device, result.mode, limits.time, limits.memory, setup
+    )
     if keys is None:  # the lesson reads the whole environment: no key can cover it
         return _run_on(result, device, progress, None, limits, contributions)
     stored = cache.entries(lesson.path, device, result.mode)
@@ -245,15 +253,97 @@ def _run_on(
 
     Whatever happens, every block asked for ends with a result: its own, or a failure with
     the reason (``TimeLimit``, ``WorkerCrash``) at the first block the worker did not finish,
-    the blocks after it not run. The worker runs in a session of its own, ended (with every
-    process the lesson left) once it said it was done and a short grace period passed, or at
-    once when it crashed, ran out of time or the check was interrupted.
+    the blocks after it not run. After a block's time limit the rest is not lost: a new
+    worker resumes from the next block, from its snippet's prelude (``execute.run_lesson``,
+    ``resume``), and each block it runs says so (``resumed_after``). A crash does not resume:
+    a process that dies (``os._exit``, a signal, native code) may have been ended on purpose,
+    and a lesson that ends every worker it gets would start one per block. The worker runs
+    in a session of its own, ended (with every process the lesson left) once it said it was
+    done and a short grace period passed, or at once when it crashed, ran out of time or the
+    check was interrupted.
     """
     lesson = result.lesson
     wanted = [f.line for f in lesson.python_fences if only is None or f.line in only]
     if _STOP:  # interrupted before this run: start nothing
         raise Interrupted(_STOP[0])
     block_limit = {f.line: f.time_limit or limits.time for f in lesson.python_fences}
+    timed_out: list[int] = []  # blocks that ran past their time limit: the rest resumed
+    resume: int | None = None  # reader order: the block a new worker resumes from
+    while True:
+        run = _launch(result, device, progress, only, limits, block_limit, resume, timed_out)
+        for line, block, claims in run.finished:
+            if timed_out:
+                _resumed(block, timed_out[-1])
+            result.blocks.setdefault(line, {})[device] = block
+            contributions[line] = claims
+        if run.unavailable:
+            for fence in lesson.python_fences:
+                skipped = BlockResult("skipped", reason=run.unavailable)
+                result.blocks.setdefault(fence.line, {})[device] = skipped
+            for claim in result.claims:
+                verdict = ClaimResult("not-run", message=run.unavailable)
+                result.verdicts.setdefault(claim.line, {})[device] = verdict
+            return run.available
+        unfinished = [line for line in wanted if device not in result.blocks.get(line, {})]
+        if not unfinished:
+            return run.available
+        first, *rest = unfinished
+        if run.interrupted:
+            reason = f"the check was interrupted ({_signal_name(run.interrupted)})"
+            for line in unfinished:
+                result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=reason)
+            return run.available
+        resumes = bool(run.timed_out and run.running == first and rest)
+        if run.timed_out:
+            seconds = run.limit()
+            if run.running == first:
+                message = f"the block ran longer than {seconds:g} s"
+                if resumes and not _STOP:
+                    message += f" (the blocks after it ran in a new worker, from line {rest[0]})"
+                error = ErrorInfo("TimeLimit", message, first)
+            else:
+                error = ErrorInfo(
+                    "TimeLimit",
+                    f"the worker process did not start the block within {seconds:g} s "
+                    "(--time-limit, worker start included)",
+                    first,
+                )
+            block = BlockResult("failed", seconds, "", error)
+        else:
+            block = BlockResult("failed", error=_crash(run, first))
+        if timed_out:
+            block.resumed_after = timed_out[-1]
+        result.blocks.setdefault(first, {})[device] = block
+        if resumes and _STOP:  # interrupted meanwhile: no new worker starts
+            reason = f"the check was interrupted ({_signal_name(_STOP[0])})"
+            for line in rest:
+                result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=reason)
+            return run.available
+        if resumes:  # the rest of the lesson is not lost: a new worker runs it
+            timed_out.append(first)
+            if only is None and result.mode == "reader":
+                resume = rest[0]
+            else:
+                only = set(rest)
+            continue
+        for line in rest:
+            result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=ENDED)
+        return run.available
+
+
+def _launch(
+    result: LessonResult,
+    device: str,
+    progress: Progress | None,
+    only: set[int] | None,
+    limits: Limits,
+    block_limit: dict[int, float],
+    resume: int | None,
+    timed_out: Sequence[int],
+) -> _Run:
+    """Start a worker on the lesson and watch it to its end (``resume``, ``timed_out``:
+    after a time limit, see ``execute.run_lesson``)."""
+    lesson = result.lesson
     request = json.dumps(
         {
             "path": lesson.path,
@@ -263,6 +353,9 @@ def _run_on(
             "only": None if only is None else sorted(only),
             "memory_limit": limits.memory,
             "protect": protected_folder(),
+            "setup": limits.setup.to_json() if limits.setup else None,
+            "resume": resume,
+            "timed_out": sorted(timed_out),
         }
     )
     run = _Run()
@@ -277,44 +370,17 @@ def _run_on(
         finally:
             _ACTIVE.remove(run)
             _WAITING.pop()
-    for line, block, claims in run.finished:
-        result.blocks.setdefault(line, {})[device] = block
-        contributions[line] = claims
-    if run.unavailable:
-        for fence in lesson.python_fences:
-            skipped = BlockResult("skipped", reason=run.unavailable)
-            result.blocks.setdefault(fence.line, {})[device] = skipped
-        for claim in result.claims:
-            verdict = ClaimResult("not-run", message=run.unavailable)
-            result.verdicts.setdefault(claim.line, {})[device] = verdict
-        return run.available
-    unfinished = [line for line in wanted if device not in result.blocks.get(line, {})]
-    if not unfinished:
-        return run.available
-    first, *rest = unfinished
-    if run.interrupted:
-        reason = f"the check was interrupted ({_signal_name(run.interrupted)})"
-        for line in unfinished:
-            result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=reason)
-        return run.available
-    if run.timed_out:
-        seconds = run.limit()
-        if run.running == first:
-            error = ErrorInfo("TimeLimit", f"the block ran longer than {seconds:g} s", first)
-        else:
-            error = ErrorInfo(
-                "TimeLimit",
-                f"the worker process did not start the block within {seconds:g} s "
-                "(--time-limit, worker start included)",
-                first,
-            )
-        block = BlockResult("failed", seconds, "", error)
-    else:
-        block = BlockResult("failed", error=_crash(run, first))
-    result.blocks.setdefault(first, {})[device] = block
-    for line in rest:
-        result.blocks.setdefault(line, {})[device] = BlockResult("not-run", reason=ENDED)
-    return run.available
+    return run
+
+
+def _resumed(block: BlockResult, after: int) -> None:
+    """Say that a block ran in a new worker, from its snippet, after a time limit."""
+    block.resumed_after = after
+    if not block.reason:
+        block.reason = (
+            f"ran in a new worker, from its snippet's prelude, after the block at line {after} "
+            "ran past its time limit"
+        )
 
 
 GRACE = 2.0  # seconds the lesson's threads and processes get after its last block
@@ -603,6 +669,29 @@ def stop_on_signals() -> Iterator[list[int]]:
         _STOP.clear()  # the next check (in this process) starts afresh
 
 
+def _enclosing_function(lesson: Lesson, block: int, line: int) -> tuple[str, int, int] | None:
+    """The innermost function (``Net.forward``) whose body holds ``line`` of the block at
+    ``block``: its name, its ``def`` line and its last line; None at the top level."""
+    fence = next((f for f in lesson.python_fences if f.line == block), None)
+    tree = parse_block(fence) if fence is not None else None
+    found: tuple[str, int, int] | None = None
+    todo: list[tuple[ast.AST, str]] = [(tree, "")] if tree is not None else []
+    while todo:
+        node, prefix = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            start, end = getattr(child, "lineno", 0), getattr(child, "end_lineno", 0) or 0
+            if not start <= line <= end:
+                continue
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef) and line > start:
+                    found = (name, start, end)
+                todo.append((child, f"{name}."))
+            else:
+                todo.append((child, prefix))
+    return found
+
+
 def _fold(result: LessonResult, device: str, contributions: Contributions) -> None:
     """Each claim's verdict: the contributions of every block, folded in reader order."""
     lines = {claim.line for claim in result.claims}
@@ -634,14 +723,36 @@ def _settle(result: LessonResult, device: str, only: int | None) -> None:
                 called = claim.kind == "behaviour" and any(
                     b.when_called for b, _ in behaviours.read(claim.text) or []
                 )
-                if block is not None and block.status == "failed" and block.error is not None:
-                    why = "its block failed before this line ran"
+                function = _enclosing_function(result.lesson, claim.block, claim.line)
+                stopped = block.error if block is not None else None
+                if block is not None and block.status == "needs":
+                    why = f"its block {block.reason}"
+                elif stopped is not None and stopped.type == "TimeLimit" and function:
+                    why = (
+                        f"never called by a block that finished: {function[0]} (line "
+                        f"{function[1]}); its block ran past its time limit, and the checks "
+                        "made in it were lost with it"
+                    )
+                elif stopped is not None and stopped.type == "TimeLimit":
+                    why = f"its block ran past its time limit: {stopped.message}"
+                elif block is not None and block.status == "failed" and stopped is not None:
+                    if function and stopped.line is not None and stopped.line > function[2]:
+                        why = f"never called: {function[0]} (line {function[1]})"
+                    else:
+                        why = "its block failed before this line ran"
                 elif block is not None and block.status == "skipped":
                     why = f"its block was skipped: {block.reason}"
+                elif block is not None and block.status == "not-run":
+                    why = f"its block did not run: {block.reason or 'no result'}"
                 elif block is not None and block.reason.startswith("raised "):
                     why = f"its block {block.reason}, before this line ran"
                 elif called:
                     why = "the layer built on this line was never called (or the line never ran)"
+                elif function:
+                    why = (
+                        f"never called: {function[0]} (line {function[1]}) is not called by "
+                        "any block that ran"
+                    )
                 else:
                     why = "this line never ran (is the function ever called?)"
                 verdict = ClaimResult("not-run", message=why)

@@ -130,6 +130,12 @@ def parse_shape(text: str) -> Shape | None:
     return None if dims is None else Shape(text, dims)
 
 
+def parse_dim_shape(text: str) -> Shape | None:
+    """A one-dimensional shape written as its one size (``C`` in ``of shape C``), or None."""
+    dim = _dim(text)
+    return Shape(text.strip(), (dim,)) if dim is not None else None
+
+
 def parse_named_dims(text: str) -> Shape | None:
     """``Batch=32, SeqLen=20, Features=10``: labelled sizes, compared by position."""
     text = text.strip()

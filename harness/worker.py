@@ -1,14 +1,16 @@
 """The worker process: ``python -m harness.worker FD`` runs one lesson on one device.
 
-It reads ``{"path", "source", "device", "isolated", "only", "memory_limit", "protect"}`` as
-JSON on stdin and writes one JSON line per event to file descriptor FD (not stdout, which the
-lesson may write to directly): ``{"available": [...]}`` first, then ``{"start": LINE}`` before
-a block and ``{"block": LINE, "result": {...}, "claims": {LINE: {...}}}`` after it, where
-``claims`` holds the claim checks made while that block ran (its contribution, folded by the
-runner), and ``{"done": true}`` after the last block: from then on the runner waits a short
-grace period for threads and processes the lesson left, then ends the worker's session. A
-process the lesson forks sends nothing, and the event descriptor is not inherited by
-programs the lesson starts.
+It reads ``{"path", "source", "device", "isolated", "only", "memory_limit", "protect", "setup",
+"resume", "timed_out"}`` as JSON on stdin (``setup``: the project configuration's code,
+``Setup.to_json``; ``resume``, ``timed_out``: after a block's time limit, the block to resume
+from and the blocks that ran too long, see ``execute.run_lesson``) and writes one JSON line per
+event to file descriptor FD (not stdout, which the lesson may write to directly):
+``{"available": [...]}`` first, then ``{"start": LINE}`` before a block and ``{"block": LINE,
+"result": {...}, "claims": {LINE: {...}}}`` after it, where ``claims`` holds the claim checks
+made while that block ran (its contribution, folded by the runner), and ``{"done": true}`` after
+the last block: from then on the runner waits a short grace period for threads and processes the
+lesson left, then ends the worker's session. A process the lesson forks sends nothing, and the
+event descriptor is not inherited by programs the lesson starts.
 
 Before the lesson runs, the worker limits its own data memory (``memory_limit`` MB,
 ``RLIMIT_DATA``; 0: none) and refuses, through an audit hook, Python-level writes into the
@@ -27,6 +29,7 @@ from typing import IO
 
 from harness import devices, guard
 from harness.claims import find_claims
+from harness.config import Setup
 from harness.execute import run_lesson
 from harness.lesson import Fence, parse_lesson
 from harness.results import BlockResult, ClaimResult
@@ -108,6 +111,9 @@ def main(argv: list[str]) -> int:
         on_start,
         isolated=bool(request.get("isolated")),
         only=set(only) if isinstance(only, list) else only,
+        resume=request.get("resume"),  # after a time limit: from that block on (the runner's)
+        timed_out=set(request.get("timed_out") or ()),
+        setup=Setup.from_json(request.get("setup")),
     )
     if os.getpid() != worker:  # a fork of the lesson's that ran on to the end: not the worker
         os._exit(0)

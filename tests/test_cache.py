@@ -116,7 +116,7 @@ def test_an_unchanged_lesson_is_answered_from_the_cache_without_torch(work: Path
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert "dl.md: 0 blocks ran, 17 from the cache" in lines
-    assert lines[-2].startswith("17 passed, 0 failed, 1 not-run (blocks); claims: 62 passed")
+    assert lines[-2].startswith("17 passed, 0 failed, 1 skipped (blocks); claims: 62 passed")
     report = lines[-1]  # wrapper: 0.123 s, 0 workers, torch False
     assert report.endswith(", 0 workers, torch False"), report
     assert outcome(work / "second.json") == outcome(work / "first.json")
@@ -151,7 +151,7 @@ def test_a_claim_made_wrong_is_caught_not_served_from_the_cache(work: Path) -> N
     )
     assert lines[0].endswith("(in the call from line 599)")
     assert "dl.md: 17 blocks ran, 0 from the cache" in lines  # reader order, in full
-    assert lines[-1].startswith("16 passed, 1 failed, 1 not-run (blocks)")
+    assert lines[-1].startswith("16 passed, 1 failed, 1 skipped (blocks)")
     again = harness(work, "dl.md", "--devices", "cpu")  # the failure is cached as a failure
     assert again.returncode == 1 and again.stdout.splitlines()[0] == lines[0]
     assert "dl.md: 0 blocks ran, 17 from the cache" in again.stdout.splitlines()

@@ -84,12 +84,14 @@ def test_shape_forms(text: str, form: str, dims: list[tuple[str, ...]]) -> None:
 def test_ambiguous_and_unplaceable_claims_are_unchecked_with_why() -> None:
     source = (
         "```python\nimport torch\na = torch.zeros(2)\nb = torch.zeros(3)\n"
-        'print(a.shape, b.shape)  # [2]\nprint("hi")  # [2]\n# [2]\n```\n'
+        'print(a.shape, b.shape)  # [2]\nprint("hi")  # [n]\n\n# [2]\nprint(a.tolist())  # [2]\n'
+        "```\n"
     )
     claims = {c.line: c for c in find_claims(parse_lesson(source, "t.md"))}
     assert "which one is claimed" in claims[5].reason
     assert "prints no .shape" in claims[6].reason
-    assert "names no variable" in claims[7].reason
+    assert claims[9].kind == "printed"  # a value, not a shape: what the print shows
+    assert "names no variable" in claims[8].reason
 
 
 FORMULAS = [687, 688, 689, 690]

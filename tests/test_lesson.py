@@ -48,10 +48,6 @@ def test_fences_inside_lists_keep_their_lines() -> None:
         (b"ab\x00cd", "l.md: is a binary file"),
         (b"# Only prose\n", "l.md: no Python blocks found"),
         (b"", "l.md: is empty"),
-        (
-            b"---\nid: [unclosed\n---\n```python\nx=1\n```\n",
-            "l.md:2: front matter is not valid YAML",
-        ),
     ],
 )
 def test_unusable_lessons_get_one_line(tmp_path: Path, content: bytes, message: str) -> None:
@@ -197,3 +193,27 @@ def test_front_matter_is_read_in_bounded_time_and_memory(front: str, message: st
     with pytest.raises(LessonError) as caught:
         parse_lesson(f"---\n{front}---\n```python\nx = 1\n```\n", "l.md")
     assert str(caught.value).startswith(message)
+
+
+def test_front_matter_that_is_not_yaml_is_a_warning_with_its_line() -> None:
+    lesson = parse_lesson("---\nid: [unclosed\n---\n```python\nx=1\n```\n", "d/l.md")
+    assert lesson.id == "l"
+    ((line, kind, why),) = lesson.warnings
+    assert (line, kind) == (2, "front matter is not valid YAML")
+    assert why.endswith("; the id comes from the file name")
+
+
+def test_expected_exceptions_and_warnings_are_read_from_outputs() -> None:
+    from harness.lesson import expected_exception, expected_warning, is_console
+
+    assert expected_exception("RuntimeError: The size of tensor a (2) must match") == (
+        "RuntimeError",
+        "The size of tensor a (2) must match",
+    )
+    traceback = "Traceback (most recent call last):\n  ...\nValueError: bad\n"
+    assert expected_exception(traceback) == ("ValueError", "bad")
+    assert expected_exception("torch.Size([2, 3])") is None
+    assert expected_exception("Error rate: 3%") is None
+    assert expected_warning("__main__:1: UserWarning: careful\nmore") == "UserWarning"
+    assert is_console("python", "# a comment\n\n>>> x = 1\n")
+    assert not is_console("python", "# a comment\nx = 1\n>>> y\n")
