@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from harness.lesson import Lesson, parse_lesson
@@ -45,3 +46,21 @@ def harness_check(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.Comple
         timeout=300,
         check=False,
     )
+
+
+def interrupt_once_marked(
+    process: subprocess.Popen[str], mark: Path, signum: int
+) -> tuple[int, str, str]:
+    """Wait until the lesson wrote its worker's pid to ``mark`` (a worker starting torch on a
+    busy machine: up to 240 s), send ``signum`` to ``process``; the pid, stdout and stderr."""
+    try:
+        deadline = time.monotonic() + 240
+        while not (mark.exists() and mark.read_text()) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        worker = int(mark.read_text())
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    return worker, out, err or ""

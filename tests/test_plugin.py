@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLES
-from tests.lessons import mutate
+from tests.lessons import interrupt_once_marked, mutate
 from tests.test_runner import _running, _session
 
 
@@ -173,16 +173,7 @@ def test_an_interrupted_pytest_leaves_no_worker_behind(tmp_path: Path, signum: i
         stderr=subprocess.STDOUT,
         text=True,
     )
-    try:
-        deadline = time.monotonic() + 240
-        while not (mark.exists() and mark.read_text()) and time.monotonic() < deadline:
-            assert run.poll() is None, run.communicate()
-            time.sleep(0.1)
-        worker = int(mark.read_text())
-        run.send_signal(signum)
-        out, _ = run.communicate(timeout=120)
-    finally:
-        run.kill()
+    worker, out, _ = interrupt_once_marked(run, mark, signum)
     assert run.returncode == (2 if signum == signal.SIGINT else -signal.SIGTERM), out
     gone = time.monotonic() + 10  # init reaps what was killed
     while (_running(worker) or _session(worker)) and time.monotonic() < gone:

@@ -15,7 +15,7 @@ import pytest
 from harness.lesson import parse_lesson
 from harness.runner import check_lesson
 from tests.conftest import ROOT
-from tests.lessons import check_text, failed_blocks, failed_claims, mutate
+from tests.lessons import check_text, failed_blocks, failed_claims, interrupt_once_marked, mutate
 from tests.lessons import harness_check as _harness
 from tests.test_lesson import PYTHON_LINES
 
@@ -453,16 +453,7 @@ def test_an_interrupted_check_ends_its_workers_and_keeps_what_finished(
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
-        deadline = time.monotonic() + 240  # a worker starting torch on a busy machine
-        while not (mark.exists() and mark.read_text()) and time.monotonic() < deadline:
-            assert check.poll() is None, check.communicate()
-            time.sleep(0.1)
-        worker = int(mark.read_text())
-        check.send_signal(signum)
-        out, err = check.communicate(timeout=120)
-    finally:
-        check.kill()
+    worker, out, err = interrupt_once_marked(check, mark, signum)
     assert check.returncode == code, out + err
     assert "Traceback" not in out + err
     assert err.splitlines() == [
