@@ -462,6 +462,8 @@ def _report(
             print(line)
         for line in result.lint():
             print(line)
+        for device, why in sorted(result.absent.items()):  # asked for, not here: said
+            print(one_line(f"{result.lesson.path}: [{device}] not checked: {why}"))
         for line in result.coverage_lines() if args.coverage else ():
             print(line)
         for line in result.borrowing():

@@ -181,6 +181,7 @@ class LessonResult:
     mode: str = "reader"
     notes: list[Note] = field(default_factory=list)
     prose: list[Comment] = field(default_factory=list)  # comments that claim nothing checkable
+    absent: dict[str, str] = field(default_factory=dict)  # device asked for -> why it is not here
 
     def borrowing(self) -> list[str]:
         """Portability notes: ``path.md:LINE: uses nn from line 609, ...`` per block."""

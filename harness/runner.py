@@ -277,6 +277,7 @@ def _run_on(
             result.blocks.setdefault(line, {})[device] = block
             contributions[line] = claims
         if run.unavailable:
+            result.absent[device] = run.unavailable
             for fence in lesson.python_fences:
                 skipped = BlockResult("skipped", reason=run.unavailable)
                 result.blocks.setdefault(fence.line, {})[device] = skipped

@@ -28,6 +28,10 @@ def test_an_absent_device_is_skipped_with_its_reason(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout
     # 17 Python blocks on cuda, and the bash fence on each device
     assert "17 passed, 0 failed, 19 skipped" in done.stdout
+    # never green by omission: the device asked for and absent is said on the terminal
+    assert "lessons/dl.md: [cuda] not checked: cuda is not available on this machine" in (
+        done.stdout
+    )
     (lesson,) = json.loads((tmp_path / "r.json").read_text())["lessons"]
     block = next(b for b in lesson["blocks"] if b["line"] == 158)
     assert block["results"]["cpu"]["status"] == "passed"
