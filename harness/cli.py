@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness import annotations as github
-from harness import snippets
-from harness.cache import Cache
 from harness.config import NONE, ConfigError, Finder, Settings, choose
-from harness.directives import MAX_TIME_LIMIT
 from harness.lesson import TAB_VARIABLE, Lesson, LessonError, read_lesson
+from harness.lesson.directives import MAX_TIME_LIMIT
 from harness.progress import ProgressLine
 from harness.results import JSON, LessonResult, one_line, results_json
-from harness.runner import (
+from harness.run.cache import Cache
+from harness.run.runner import (
     MEMORY_LIMIT,
     TIME_LIMIT,
     Interrupted,
@@ -37,6 +36,7 @@ from harness.runner import (
     deferred_signals,
     stop_on_signals,
 )
+from harness.static import snippets
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 DEFAULT_PATH = "lessons"

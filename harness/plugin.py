@@ -22,7 +22,7 @@ from harness.cli import parse_devices
 from harness.config import NONE, ConfigError, Settings, choose, settings_for
 from harness.lesson import TAB_VARIABLE, Fence, Lesson, LessonError, read_lesson
 from harness.results import JSON, LessonResult, merge_lessons, results_json
-from harness.runner import MEMORY_LIMIT, TIME_LIMIT, check_lesson
+from harness.run.runner import MEMORY_LIMIT, TIME_LIMIT, check_lesson
 
 PROPERTY = "harness"
 _RUNS = pytest.StashKey[dict[tuple[str, str], LessonResult]]()
@@ -109,7 +109,7 @@ def _devices(config: pytest.Config, configured: Sequence[str] | None = None) -> 
     requested = parse_devices(given) if given is not None else list(configured or ["all"])
     if "all" not in requested:
         return requested
-    from harness.devices import available  # imports torch: only when asked for all
+    from harness.run.devices import available  # imports torch: only when asked for all
 
     return list(dict.fromkeys([*available(), *(d for d in requested if d != "all")]))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.lesson import Lesson, parse_lesson
 from harness.results import LessonResult
-from harness.runner import check_lesson
+from harness.run.runner import check_lesson
 from tests.conftest import LESSON, ROOT
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from harness import annotations as github
 from harness.cli import EXIT_FAILED, EXIT_UNUSABLE, main
-from harness.depends import dependency_map
 from harness.lesson import parse_lesson
-from harness.lint import Note
 from harness.results import BlockResult, ErrorInfo, LessonResult
+from harness.static.depends import dependency_map
+from harness.static.lint import Note
 from tests.test_bad_input import without_cache_lines
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, main
 from harness.lesson import read_lesson
-from harness.runner import check_lesson
+from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 
 GOOD = "# Good\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"

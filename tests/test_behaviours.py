@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness import behaviours
+from harness.claims import behaviours
 from harness.lesson import read_lesson
 from harness.results import LessonResult
-from harness.runner import check_lesson
+from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
 SAMPLE = SAMPLES / "claims" / "behaviours.md"

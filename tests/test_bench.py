@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from harness.bench import LoopRun, training_loops
 from harness.lesson import parse_lesson, read_lesson
+from harness.run.bench import LoopRun, training_loops
 from tests.conftest import LESSON
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from harness import cache
 from harness.claims import find_claims
-from harness.depends import dependency_map
 from harness.lesson import parse_lesson
+from harness.run import cache
+from harness.static.depends import dependency_map
 from tests.conftest import LESSON
 from tests.lessons import mutate
 

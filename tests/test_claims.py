@@ -12,9 +12,9 @@ from harness.claims import (
     read_comments,
     read_shape_comment,
 )
-from harness.instrument import BINDINGS, PROBE, compile_block
 from harness.lesson import parse_lesson, read_lesson
-from harness.probe import Probe
+from harness.run.instrument import BINDINGS, PROBE, compile_block
+from harness.run.probe import Probe
 from tests.conftest import LESSON
 from tests.test_runner import SHAPE_CLAIMS
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness import cli, runner
+from harness import cli
 from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, main
 from harness.config import (
     NONE,
@@ -22,6 +22,7 @@ from harness.config import (
     key_lines,
     settings_for,
 )
+from harness.run import runner
 from tests.conftest import ROOT, SAMPLES
 
 CONFIG = SAMPLES / "config"
@@ -415,8 +416,8 @@ def test_the_pytest_plugin_applies_the_configuration(tmp_path: Path) -> None:
 
 def _run(source: str, setup: Setup, isolated: bool = False) -> dict[int, Any]:
     from harness.claims import find_claims
-    from harness.execute import run_lesson
     from harness.lesson import parse_lesson
+    from harness.run.execute import run_lesson
 
     lesson = parse_lesson(source, "a.md")
     found: dict[int, Any] = {}

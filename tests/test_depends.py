@@ -10,10 +10,10 @@ from types import FrameType
 from typing import Any
 
 from harness.claims import find_claims, parse_block
-from harness.depends import dependency_map
-from harness.instrument import compile_block
 from harness.lesson import Lesson, parse_lesson, read_lesson
-from harness.probe import Probe
+from harness.run.instrument import compile_block
+from harness.run.probe import Probe
+from harness.static.depends import dependency_map
 from tests.conftest import LESSON
 
 ALONE = """

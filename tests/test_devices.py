@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.devices import available, mechanism_limit, unavailable_reason
 from harness.lesson import read_lesson
-from harness.lint import device_fragile
-from harness.runner import check_lesson
+from harness.run.devices import available, mechanism_limit, unavailable_reason
+from harness.run.runner import check_lesson
+from harness.static.lint import device_fragile
 from tests.conftest import LESSON, SAMPLES
 from tests.test_cli import run
 

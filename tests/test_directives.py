@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import LessonError
 from harness.lesson import parse_lesson, read_lesson
+from harness.lesson.errors import LessonError
 from harness.results import LessonResult
-from harness.runner import check_lesson
+from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
 SAMPLE = SAMPLES / "claims" / "directives.md"

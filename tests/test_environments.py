@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.execute import requirement
 from harness.lesson import read_lesson
 from harness.report import write_report
 from harness.results import LessonResult
-from harness.runner import check_lesson
+from harness.run.execute import requirement
+from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import harness_check
 

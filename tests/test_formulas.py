@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from harness.formulas import compare, evaluate, parse_formula
+from harness.claims.formulas import compare, evaluate, parse_formula
 
 KNOWN = frozenset({"x", "y"})
 

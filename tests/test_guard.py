@@ -261,8 +261,8 @@ def test_a_lesson_that_closes_its_stdout_is_not_a_crash(tmp_path: Path) -> None:
 def test_a_real_sigint_still_stops_the_lesson() -> None:
     """Ctrl-C (or the harness ending the worker) is not the lesson's exception: it stops."""
     from harness.claims import find_claims
-    from harness.execute import run_lesson
     from harness.lesson import parse_lesson
+    from harness.run.execute import run_lesson
 
     lesson = parse_lesson(
         "```python\nimport os, signal\n\nos.kill(os.getpid(), signal.SIGINT)\n```\n\n"
@@ -280,7 +280,7 @@ def test_a_real_sigint_still_stops_the_lesson() -> None:
 
 
 def test_a_path_relative_to_a_dir_fd_is_resolved_against_that_folder(tmp_path: Path) -> None:
-    from harness.guard import write_guard
+    from harness.run.guard import write_guard
 
     hook = write_guard(str(tmp_path))
     folder = os.open(tmp_path, os.O_RDONLY)
@@ -302,7 +302,7 @@ def test_a_path_relative_to_a_dir_fd_is_resolved_against_that_folder(tmp_path: P
 
 
 def test_the_temporary_folder_wins_when_it_is_the_started_from_folder() -> None:
-    from harness.guard import write_guard
+    from harness.run.guard import write_guard
 
     scratch = os.path.realpath(tempfile.gettempdir())
     hook = write_guard(scratch)
@@ -311,7 +311,7 @@ def test_the_temporary_folder_wins_when_it_is_the_started_from_folder() -> None:
 
 
 def test_which_files_sqlite3_connect_writes() -> None:
-    from harness.guard import _sqlite_paths
+    from harness.run.guard import _sqlite_paths
 
     assert _sqlite_paths(":memory:") == []
     assert _sqlite_paths("") == []

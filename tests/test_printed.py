@@ -10,9 +10,9 @@ import pytest
 
 from harness.claims import looks_like_output, read_comments, read_shape_comment
 from harness.lesson import parse_lesson, read_lesson
-from harness.probe import output_matches
 from harness.results import LessonResult
-from harness.runner import check_lesson
+from harness.run.probe import output_matches
+from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
 FOLDER = SAMPLES / "printed"

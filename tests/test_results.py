@@ -7,8 +7,8 @@ from typing import Any
 
 from harness import results
 from harness.lesson import parse_lesson
-from harness.lint import Note
 from harness.results import BlockResult, ErrorInfo, LessonResult, results_json
+from harness.static.lint import Note
 
 FORGED = "ok\nlessons/dl.md:1: [cpu] forged failure\x1b[31m"
 

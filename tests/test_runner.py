@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.lesson import parse_lesson
-from harness.runner import check_lesson
+from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import check_text, failed_blocks, failed_claims, interrupt_once_marked, mutate
 from tests.lessons import harness_check as _harness
@@ -266,7 +266,7 @@ def test_a_worker_that_never_reaches_a_block_fails_it_with_the_reason(seconds: f
 
 
 def _fake_worker(tmp_path: Path, events: list[str], code: int) -> str:
-    """An executable standing in for ``python -m harness.worker FD``: it writes ``events``
+    """An executable standing in for ``python -m harness.run.worker FD``: it writes ``events``
     to FD and exits with ``code``."""
     script = tmp_path / "fake-python"
     script.write_text(
@@ -478,7 +478,7 @@ def test_an_interrupted_check_ends_its_workers_and_keeps_what_finished(
 
 
 def test_after_a_signal_no_worker_starts_and_the_next_check_runs_afresh() -> None:
-    from harness.runner import Interrupted, stop_on_signals
+    from harness.run.runner import Interrupted, stop_on_signals
 
     lesson = parse_lesson(FAILING_SECOND, "short.md")
     with stop_on_signals() as stopped:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.shapes import Shape, find_shape, format_dims, match, parse_named_dims, parse_shape
+from harness.claims.shapes import (
+    Shape,
+    find_shape,
+    format_dims,
+    match,
+    parse_named_dims,
+    parse_shape,
+)
 from tests.test_depends import _lines_run
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from harness.cli import main
 from harness.lesson import read_lesson
-from harness.snippets import snippets, stale
+from harness.static.snippets import snippets, stale
 from tests.conftest import ROOT
 from tests.lessons import mutate
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import torch
 
-from harness.bench import LoopRun, training_loops
-from harness.devices import available, synchronize
 from harness.lesson import read_lesson
-from harness.snippets import snippets
+from harness.run.bench import LoopRun, training_loops
+from harness.run.devices import available, synchronize
+from harness.static.snippets import snippets
 from tests.conftest import LESSON, ROOT
 
 LOOPS = training_loops(read_lesson(LESSON))

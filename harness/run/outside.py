@@ -1,6 +1,6 @@
 """What a lesson's outcome depends on outside its own text, as far as its code shows it.
 
-The cache key (``harness.cache``) covers the lesson's text; this module adds the rest that
+The cache key (``harness.run.cache``) covers the lesson's text; this module adds the rest that
 can be read without running anything:
 
 - **environment variables**: the value of every variable the lesson names in a string

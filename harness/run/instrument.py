@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from types import CodeType, FrameType
 
 from harness.claims import Claim, Insert, Wrap
+from harness.claims.shapes import depth
 from harness.lesson import expected_exception, expected_warning
-from harness.shapes import depth
 
 PROBE = "__harness__"
 BINDINGS = "__harness_bindings__"

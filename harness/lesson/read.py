@@ -5,7 +5,7 @@ A *Lesson* is the document; a *Fence* is one region of it. Parsing is markdown-i
 Fence styles: ```` ```python ````, ``py``, ``python3``, ``pycon``, MyST ``{code-block} python``
 and d2l's ``{.python .input}``; doctest-style blocks (``>>>`` lines) become plain Python whose
 expected outputs are kept as ``Example``s. Directives for the harness are HTML comments just
-before a fence (``harness.directives``).
+before a fence (``harness.lesson.directives``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from harness.directives import Directives, parse_directive
-from harness.errors import LessonError
+from harness.lesson.directives import Directives, parse_directive
+from harness.lesson.errors import LessonError
 
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "pycon", "ipython3", "ipython"})
 DOCTEST_LANGUAGES = frozenset({"pycon"})

@@ -15,10 +15,9 @@ import tokenize
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from harness import behaviours
-from harness.formulas import parse_formula
-from harness.lesson import Example, Fence, Lesson, source_lines
-from harness.shapes import (
+from harness.claims import behaviours
+from harness.claims.formulas import parse_formula
+from harness.claims.shapes import (
     MAX_TEXT,
     Shape,
     find_shape,
@@ -26,6 +25,7 @@ from harness.shapes import (
     parse_named_dims,
     parse_shape,
 )
+from harness.lesson import Example, Fence, Lesson, source_lines
 
 KINDS = ("shape", "formula", "behaviour", "output", "printed")
 
@@ -948,7 +948,7 @@ class _Lineage:
 
     @classmethod
     def of(cls, lesson: Lesson) -> _Lineage:
-        from harness import depends  # depends imports this module
+        from harness.static import depends  # depends imports this module
 
         found: list[tuple[int, ast.stmt, frozenset[str], frozenset[str]]] = []
         for fence in lesson.python_fences:

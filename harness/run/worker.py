@@ -1,4 +1,4 @@
-"""The worker process: ``python -m harness.worker FD`` runs one lesson on one device.
+"""The worker process: ``python -m harness.run.worker FD`` runs one lesson on one device.
 
 It reads ``{"path", "source", "device", "isolated", "only", "memory_limit", "protect", "setup",
 "resume", "timed_out"}`` as JSON on stdin (``setup``: the project configuration's code,
@@ -27,12 +27,12 @@ import sys
 from dataclasses import asdict
 from typing import IO
 
-from harness import devices, guard
 from harness.claims import find_claims
 from harness.config import Setup
-from harness.execute import run_lesson
 from harness.lesson import Fence, parse_lesson
 from harness.results import BlockResult, ClaimResult
+from harness.run import devices, guard
+from harness.run.execute import run_lesson
 
 
 def limit_memory(megabytes: int) -> None:

@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-from harness import behaviours
-from harness.claims import ANY, COUNTED, SEEDED, Claim
-from harness.formulas import compare, evaluate, parse_formula
+from harness.claims import ANY, COUNTED, SEEDED, Claim, behaviours
+from harness.claims.formulas import compare, evaluate, parse_formula
+from harness.claims.shapes import Shape, format_dims, match
 from harness.lesson import Example, Fence, expected_exception, expected_warning
 from harness.results import STDOUT_LIMIT, ClaimResult
-from harness.shapes import Shape, format_dims, match
 
 
 def shape_of(value: object) -> tuple[tuple[int, ...] | None, str]:

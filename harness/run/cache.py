@@ -10,7 +10,7 @@ sha256 over what its outcome depends on (``block_keys``):
   every claim in them), the device, the mode, the time and memory limits;
 - isolated: the block's fence, the earlier statements its snippet holds, the fences they come
   from (their claims and directives), the device, the mode, the limits;
-- always: what the lesson reads outside its text (``harness.outside``: the environment
+- always: what the lesson reads outside its text (``harness.run.outside``: the environment
   variables it names and those torch reads, the local modules it imports, the versions of the
   packages it imports) and harness's environment (torch's version read from its metadata,
   never by importing it; Python; harness's version and a hash of its source files).
@@ -40,10 +40,10 @@ from typing import Any
 
 import harness
 from harness.claims import Claim
-from harness.depends import Dependencies
 from harness.lesson import Lesson
-from harness.outside import world_key
 from harness.results import JSON, BlockResult, ClaimResult
+from harness.run.outside import world_key
+from harness.static.depends import Dependencies
 
 CACHE_DIR = ".harness-cache"
 ENVIRONMENT_VARIABLE = "HARNESS_CACHE_DIR"

@@ -50,8 +50,6 @@ from pygments.lexer import Lexer
 from pygments.lexers import PythonLexer, TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from harness.directives import Directives
-from harness.errors import LessonError
 from harness.lesson import (
     PYTHON_LANGUAGES,
     Fence,
@@ -60,6 +58,8 @@ from harness.lesson import (
     is_console,
     parse_lesson,
 )
+from harness.lesson.directives import Directives
+from harness.lesson.errors import LessonError
 from harness.results import ClaimResult, merge_lessons, valid_json
 
 JSON = dict[str, Any]

@@ -16,9 +16,9 @@ from importlib import metadata
 from typing import Any
 
 from harness.claims import Claim, Comment
-from harness.depends import Need
 from harness.lesson import Fence, Lesson
-from harness.lint import Note
+from harness.static.depends import Need
+from harness.static.lint import Note
 
 SCHEMA = 1
 STDOUT_LIMIT = 64_000
@@ -105,7 +105,7 @@ class BlockResult:
     census: dict[str, float] = field(default_factory=dict)  # share of torch ops per device
     flags: list[str] = field(default_factory=list)  # "ran-elsewhere"
     moved_at: int | None = None  # the lesson line that moved work off the device
-    cached: bool = False  # answered from the cache (harness.cache), not run this time
+    cached: bool = False  # answered from the cache (harness.run.cache), not run this time
     need: str = ""  # status needs: what this machine lacks
     resumed_after: int | None = None  # ran in a new worker after this block's time limit
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.depends import Dependencies, Statement, dependency_map
 from harness.lesson import Fence, Lesson
+from harness.static.depends import Dependencies, Statement, dependency_map
 
 MARK = "# Made by `harness extract`; do not edit, regenerate."  # line 2 of every snippet
 

@@ -24,7 +24,7 @@ import re
 import shlex
 from dataclasses import dataclass, replace
 
-from harness.errors import LessonError
+from harness.lesson.errors import LessonError
 
 MAX_TIME_LIMIT = 7 * 24 * 3600.0  # seconds: a week; past it a limit is a typo, not a lesson
 KNOWN = ("skip", "raises", "time-limit", "replace", "hidden")

@@ -1,6 +1,6 @@
 """Check a lesson on each device, each run in its own worker process.
 
-The worker (``harness.worker``) runs the blocks; this side collects its events, so a lesson
+The worker (``harness.run.worker``) runs the blocks; this side collects its events, so a lesson
 that crashes or exits its process is reported as that block's failure while every other
 lesson and device still runs. Claims are found here too, so even a crashed run lists them.
 
@@ -13,7 +13,6 @@ contribution, cached or fresh.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
 import os
@@ -28,17 +27,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import behaviours
-from harness.cache import Cache, Entry, block_keys
-from harness.claims import parse_block, read_comments
+from harness.claims import read_comments
 from harness.config import Setup
-from harness.depends import Dependencies, dependency_map
 from harness.lesson import Lesson
-from harness.lint import device_fragile
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
+from harness.run.cache import Cache, Entry, block_keys
+from harness.run.settle import Contributions, fold, settle
+from harness.static.depends import Dependencies, dependency_map
+from harness.static.lint import device_fragile
 
 Progress = Callable[[Lesson, str, int], None]
-Contributions = dict[int, dict[int, ClaimResult]]  # block line -> claim line -> its checks
 TIME_LIMIT = 300.0  # seconds per block (worker start included): the lesson's own loop is ~3 s
 ENDED = "an earlier block ended the process"
 
@@ -131,8 +129,8 @@ def check_lesson(
             elif cache is not None:
                 available = _available(cache)
             queue += [d for d in available if d not in queue]
-        _fold(result, device, contributions)
-        _settle(result, device, only)
+        fold(result, device, contributions)
+        settle(result, device, only)
     return result
 
 
@@ -223,7 +221,7 @@ def _available(cache: Cache) -> list[str]:
     found = cache.devices()
     if found is not None:
         return found
-    code = "import json; from harness.devices import available; print(json.dumps(available()))"
+    code = "import json; from harness.run.devices import available; print(json.dumps(available()))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=worker_environment(),
@@ -486,7 +484,7 @@ def _watch(
         try:
             try:
                 run.process = subprocess.Popen(
-                    [sys.executable, "-m", "harness.worker", str(write_fd)],
+                    [sys.executable, "-m", "harness.run.worker", str(write_fd)],
                     env=worker_environment(),
                     stdin=stdin,
                     stdout=subprocess.DEVNULL,
@@ -668,98 +666,3 @@ def stop_on_signals() -> Iterator[list[int]]:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         _STOP.clear()  # the next check (in this process) starts afresh
-
-
-def _enclosing_function(lesson: Lesson, block: int, line: int) -> tuple[str, int, int] | None:
-    """The innermost function (``Net.forward``) whose body holds ``line`` of the block at
-    ``block``: its name, its ``def`` line and its last line; None at the top level."""
-    fence = next((f for f in lesson.python_fences if f.line == block), None)
-    tree = parse_block(fence) if fence is not None else None
-    found: tuple[str, int, int] | None = None
-    todo: list[tuple[ast.AST, str]] = [(tree, "")] if tree is not None else []
-    while todo:
-        node, prefix = todo.pop()
-        for child in ast.iter_child_nodes(node):
-            start, end = getattr(child, "lineno", 0), getattr(child, "end_lineno", 0) or 0
-            if not start <= line <= end:
-                continue
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = f"{prefix}{child.name}"
-                if not isinstance(child, ast.ClassDef) and line > start:
-                    found = (name, start, end)
-                todo.append((child, f"{name}."))
-            else:
-                todo.append((child, prefix))
-    return found
-
-
-def _fold(result: LessonResult, device: str, contributions: Contributions) -> None:
-    """Each claim's verdict: the contributions of every block, folded in reader order."""
-    lines = {claim.line for claim in result.claims}
-    for block in sorted(contributions):
-        for line, tally in contributions[block].items():
-            if line in lines:
-                per_device = result.verdicts.setdefault(line, {})
-                per_device.setdefault(device, ClaimResult("not-run")).fold(tally)
-
-
-def _settle(result: LessonResult, device: str, only: int | None) -> None:
-    """Verdicts for claims never checked, and blocks failed by their own failed claims."""
-    if only is not None:  # one block alone: a failed claim fails the block that ran it
-        block = result.blocks.get(only, {}).get(device)
-        for line, per_device in result.verdicts.items():
-            verdict = per_device.get(device)
-            if verdict and verdict.verdict == "failed" and block and block.status == "passed":
-                block.status, block.reason = "failed", f"claim at line {line} failed"
-    for claim in result.claims:
-        if only is not None and claim.block != only:
-            continue  # another block's claim: its own run settles it
-        per_device = result.verdicts.setdefault(claim.line, {})
-        verdict = per_device.get(device)
-        if verdict is None:
-            if claim.reason:
-                verdict = ClaimResult("unchecked", message=claim.reason)
-            else:
-                block = result.blocks.get(claim.block, {}).get(device)
-                called = claim.kind == "behaviour" and any(
-                    b.when_called for b, _ in behaviours.read(claim.text) or []
-                )
-                function = _enclosing_function(result.lesson, claim.block, claim.line)
-                stopped = block.error if block is not None else None
-                if block is not None and block.status == "needs":
-                    why = f"its block {block.reason}"
-                elif stopped is not None and stopped.type == "TimeLimit" and function:
-                    why = (
-                        f"never called by a block that finished: {function[0]} (line "
-                        f"{function[1]}); its block ran past its time limit, and the checks "
-                        "made in it were lost with it"
-                    )
-                elif stopped is not None and stopped.type == "TimeLimit":
-                    why = f"its block ran past its time limit: {stopped.message}"
-                elif block is not None and block.status == "failed" and stopped is not None:
-                    if function and stopped.line is not None and stopped.line > function[2]:
-                        why = f"never called: {function[0]} (line {function[1]})"
-                    else:
-                        why = "its block failed before this line ran"
-                elif block is not None and block.status == "skipped":
-                    why = f"its block was skipped: {block.reason}"
-                elif block is not None and block.status == "not-run":
-                    why = f"its block did not run: {block.reason or 'no result'}"
-                elif block is not None and block.reason.startswith("raised "):
-                    why = f"its block {block.reason}, before this line ran"
-                elif called:
-                    why = "the layer built on this line was never called (or the line never ran)"
-                elif function:
-                    why = (
-                        f"never called: {function[0]} (line {function[1]}) is not called by "
-                        "any block that ran"
-                    )
-                else:
-                    why = "this line never ran (is the function ever called?)"
-                verdict = ClaimResult("not-run", message=why)
-            per_device[device] = verdict
-        if verdict.verdict == "failed":
-            block = result.blocks.get(claim.block, {}).get(device)
-            if block is not None and block.status == "passed":
-                block.status = "failed"
-                block.reason = f"claim at line {claim.line} failed"

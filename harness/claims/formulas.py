@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.shapes import MAX_DEPTH, depth, parse_expression
+from harness.claims.shapes import MAX_DEPTH, depth, parse_expression
 
 # element-wise functions a formula may call, by the name it is written with
 FUNCTIONS = frozenset({"max", "min", "exp", "log", "sqrt", "abs", "tanh", "sin", "cos"})

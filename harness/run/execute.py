@@ -1,7 +1,7 @@
 """Run a lesson's Python blocks in reader order, in this process, with claims probed.
 
 One namespace per lesson, top to bottom, in a temporary working directory, with the seeds
-fixed before each block. This module runs inside the worker process (``harness.worker``):
+fixed before each block. This module runs inside the worker process (``harness.run.worker``):
 the lesson may crash or hang it without harming the caller.
 
 Whatever a block raises is that block's failure, ``SystemExit`` and ``KeyboardInterrupt``
@@ -31,12 +31,12 @@ from types import CodeType, FrameType, TracebackType
 
 from harness.claims import Claim, parse_block
 from harness.config import Setup
-from harness.depends import Statement, dependency_map
-from harness.devices import Census, mechanism_limit, synchronize
-from harness.instrument import BINDINGS, PROBE, compile_block
 from harness.lesson import Fence, Lesson
-from harness.probe import Probe
 from harness.results import STDOUT_LIMIT, BlockResult, ClaimResult, ErrorInfo
+from harness.run.devices import Census, mechanism_limit, synchronize
+from harness.run.instrument import BINDINGS, PROBE, compile_block
+from harness.run.probe import Probe
+from harness.static.depends import Statement, dependency_map
 
 SEED = 0
 

@@ -25,9 +25,9 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from harness.claims import parse_block
-from harness.depends import dependency_map
-from harness.devices import synchronize
 from harness.lesson import Fence, Lesson
+from harness.run.devices import synchronize
+from harness.static.depends import dependency_map
 
 
 def _calls(node: ast.AST) -> set[str]:

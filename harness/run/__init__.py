@@ -1,0 +1,1 @@
+"""Running lessons: the worker process, its runner, the cache, devices and benchmarks."""

@@ -1,0 +1,1 @@
+"""What the code says before it runs: dependency map, snippets, lint."""
