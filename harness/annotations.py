@@ -1,29 +1,25 @@
 """GitHub Actions annotations: failures shown on the pull request's diff, at their lines.
 
-Under GitHub Actions (``GITHUB_ACTIONS=true``) ``harness check`` also prints one workflow
-command per message it prints: ``::error file=lessons/dl.md,line=386,title=harness
-[cpu]::output.shape: expected ...`` for failures and unusable input, ``::notice`` for
-information lines. Escaping follows GitHub's rules for workflow commands: ``%``, ``\\r`` and
-``\\n`` everywhere, and ``:`` and ``,`` too in properties. Before that, every message is one
-line with its control characters shown escaped (``harness.results.one_line``: a ``\\n`` or an
-ESC that lesson code raised is shown as ``\\n``, ``\\x1b``), as ``harness check`` prints it.
+Under GitHub Actions (``GITHUB_ACTIONS=true``) ``harness check`` prints each message once, as
+its workflow command instead of its plain line: ``::error file=lessons/dl.md,line=386,title=
+harness [cpu]::output.shape: expected ...`` for failures and unusable input, ``::notice`` for
+a device asked for and absent, and for information lines (only with ``-v``). Commands are
+built from ``harness.results.Message`` fields, never parsed back from text. Escaping follows
+GitHub's rules for workflow commands: ``%``, ``\\r`` and ``\\n`` everywhere, and ``:`` and
+``,`` too in properties. Before that, the text and the path are made one line with their
+control characters shown escaped (``harness.results.one_line``: a ``\\n`` or an ESC that
+lesson code raised is shown as ``\\n``, ``\\x1b``), as ``harness check`` prints them.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
 
-from harness.results import LessonResult, one_line
+from harness.results import Level, Message, one_line
 
-Level = Literal["error", "warning", "notice"]
-
-# ``path:LINE: [tag] message``; the path is everything before the first ``:LINE: `` or ``: ``
-_MESSAGE = re.compile(r"(?P<path>.+?)(?::(?P<line>\d+))?: (?P<rest>.*)", re.DOTALL)
-_TAG = re.compile(r"\[(?P<tag>[\w.-]+)\] (?P<message>.*)", re.DOTALL)
+_COMMANDS = {Level.ERROR: "error", Level.NOTICE: "notice", Level.INFO: "notice"}
 
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -39,36 +35,28 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(level: Level, message: str, path: str = "", line: int | None = None) -> str:
-    """One workflow command: ``::level file=PATH,line=LINE,title=TITLE::MESSAGE``.
+def title(message: Message) -> str:
+    """``harness [cpu]`` (the device), ``harness [info]`` (information), else ``harness``."""
+    if message.level == Level.INFO:
+        return f"harness [info] [{message.device}]" if message.device else "harness [info]"
+    return f"harness [{message.device}]" if message.device else "harness"
 
-    ``message`` is a harness line (``path.md:LINE: [cpu] what``); its ``[tag]`` becomes the
-    title. ``path`` names the file when known: the message's own prefix is then taken off
-    even if the path holds ``:``. Control characters in either are shown escaped.
-    """
-    message, path = one_line(message), one_line(path)
-    rest = message
-    if path and message.startswith(f"{path}:"):
-        found = re.match(r"(\d+): |\s", message[len(path) + 1 :])
-        if found:
-            line = int(found.group(1)) if found.group(1) else line
-            rest = message[len(path) + 1 + found.end() :]
-    else:
-        parsed = _MESSAGE.fullmatch(message)
-        if parsed:
-            path = parsed.group("path")
-            line = int(parsed.group("line")) if parsed.group("line") else line
-            rest = parsed.group("rest")
-    tag = _TAG.fullmatch(rest)
-    title = f"harness [{tag.group('tag')}]" if tag else "harness"
-    text = tag.group("message") if tag else rest
+
+def command(message: Message) -> str:
+    """One workflow command: ``::error file=PATH,line=LINE,title=TITLE::TEXT``."""
+    path, text = one_line(message.path), one_line(message.text)
     properties = []
     if path:
         properties.append(f"file={escape_property(_in_workspace(path))}")
-    if path and line is not None:
-        properties.append(f"line={line}")
-    properties.append(f"title={escape_property(title)}")
-    return f"::{level} {','.join(properties)}::{escape_data(text)}"
+    if path and message.line is not None:
+        properties.append(f"line={message.line}")
+    properties.append(f"title={escape_property(one_line(title(message)))}")
+    return f"::{_COMMANDS[message.level]} {','.join(properties)}::{escape_data(text)}"
+
+
+def commands(messages: Iterable[Message], verbose: bool = False) -> list[str]:
+    """The annotations of ``messages``: errors and notices, information only when ``verbose``."""
+    return [command(m) for m in messages if verbose or m.level != Level.INFO]
 
 
 def _in_workspace(path: str) -> str:
@@ -80,23 +68,3 @@ def _in_workspace(path: str) -> str:
         except ValueError:
             return path
     return path
-
-
-def commands(
-    results: Iterable[LessonResult], problems: Sequence[str] = (), standalone: bool = False
-) -> list[str]:
-    """Every annotation of a check: unusable input and failures as errors, the rest notices.
-
-    Borrowed names are errors under ``--standalone`` (they fail the check), else notices.
-    """
-    found = [command("error", problem) for problem in problems]
-    for result in results:
-        path = result.lesson.path
-        found += [command("error", line, path) for line in result.failures()]
-        found += [command("notice", line, path) for line in result.lint()]
-        for line in result.borrowing():
-            if standalone:
-                found.append(command("error", line, path))
-            else:  # as ``harness check`` prints it
-                found.append(command("notice", line.replace(": uses ", ": [info] uses ", 1), path))
-    return found

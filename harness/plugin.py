@@ -1,18 +1,27 @@
 """The pytest plugin: ``pytest lessons/`` collects each block of each lesson as a test.
 
-Items are named for the block's opening line and the device, ``lessons/dl.md::L205[cpu]``.
+Items are named as the block's snippet is (``harness extract``): its position among the
+Python blocks and a slug of its first definition or the heading above it, then the device,
+``lessons/dl.md::09_lstmclassifier[cpu]``; other fences by language and position
+(``bash01[cpu]``). Inserting a line above a block leaves every name as it was.
+
 A lesson runs once per process and device, in reader order, the first time one of its items
-runs; every item then reports its own block. So any ``--dist`` mode of pytest-xdist gives
-the verdicts of a serial run: a worker that gets some of a lesson's items runs that lesson.
-Each item's results ride on ``user_properties`` (they survive xdist); the main process
-alone writes the JSON results at the end of the session.
+runs; every item then reports its own block. Under pytest-xdist the lesson's items for a
+device go to one worker (``harness.plugin_xdist``) unless ``--dist`` was chosen; any
+``--dist`` mode still gives the verdicts of a serial run, since a worker that gets some of a
+lesson's items runs that lesson. When only some of a lesson's Python blocks are selected
+(``-k``, ``--lf``, a node id), each runs alone from its snippet prelude, as ``--isolated``
+runs every block. Each item's results ride on ``user_properties`` (they survive xdist); the
+main process alone writes the JSON results at the end of the session.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections import Counter
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +30,24 @@ import pytest
 from harness.cli import parse_devices
 from harness.config import NONE, ConfigError, Settings, choose, settings_for
 from harness.lesson import TAB_VARIABLE, Fence, Lesson, LessonError, read_lesson
-from harness.results import JSON, LessonResult, merge_lessons, results_json
+from harness.results import (
+    JSON,
+    LessonResult,
+    Level,
+    Message,
+    Status,
+    merge_lessons,
+    results_json,
+)
+from harness.results.messages import failures
 from harness.run.runner import MEMORY_LIMIT, TIME_LIMIT, check_lesson
+from harness.static.snippets import snippet_name
 
 PROPERTY = "harness"
 _RUNS = pytest.StashKey[dict[tuple[str, str], LessonResult]]()
+# (lesson path, device) -> the Python blocks selected, where not all of them are
+_PARTS = pytest.StashKey[dict[tuple[str, str], frozenset[int]]]()
+_DIST_CHOSEN = pytest.StashKey[bool]()  # --dist (or -d) given: xdist schedules as asked
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,8 +80,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, object, object]:
+    """Note whether ``--dist`` was chosen, before pytest-xdist turns ``-n`` into ``load``."""
+    option = config.option
+    config.stash[_DIST_CHOSEN] = bool(
+        getattr(option, "distload", False) or getattr(option, "dist", "no") != "no"
+    )
+    return (yield)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """A lesson's items for one device go to one worker, which runs the lesson once; unless
+    ``--dist`` was chosen, or ``--isolated`` makes every block independent (xdist's load)."""
+    if config.stash.get(_DIST_CHOSEN, True) or config.getoption("isolated"):
+        return None
+    from harness.plugin_xdist import LessonScheduling
+
+    return LessonScheduling(config, log)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RUNS] = {}
+    config.stash[_PARTS] = {}
     tab = config.getoption("harness_tab", None)
     if tab:  # read by lesson parsing here, in xdist workers and in lesson workers
         os.environ[TAB_VARIABLE] = str(tab).strip().lower()
@@ -95,12 +139,50 @@ class LessonFile(pytest.File):
             raise self.CollectError(str(error)) from None
         shown = _shown(self.path, self.config)
         lesson = Lesson(shown, lesson.id, lesson.title, lesson.source, lesson.fences)
+        names = item_names(lesson)
         for device in _devices(self.config, settings.devices):
             for fence in lesson.fences:
-                name = f"L{fence.line}[{device}]"
+                name = f"{names[fence.line]}[{device}]"
                 yield BlockItem.from_parent(
-                    self, name=name, lesson=lesson, fence=fence, device=device, settings=settings
+                    self,
+                    name=name,
+                    nodeid=f"{self.nodeid}::{name}",  # pytest 9 parses the [device] (--lf)
+                    lesson=lesson,
+                    fence=fence,
+                    device=device,
+                    settings=settings,
                 )
+
+
+def item_names(lesson: Lesson) -> dict[int, str]:
+    """Fence line -> item name, device aside: a Python block's snippet name
+    (``09_lstmclassifier``), another fence's language and its number among that language's
+    fences (``bash01``). Neither moves when a line is inserted above the block."""
+    names = {
+        fence.line: snippet_name(lesson, fence, number)
+        for number, fence in enumerate(lesson.python_fences, start=1)
+    }
+    counts: Counter[str] = Counter()
+    for fence in lesson.fences:
+        if not fence.is_python:
+            kind = re.sub(r"[^a-z0-9]+", "_", fence.language.lower()).strip("_") or "fence"
+            counts[kind] += 1
+            names[fence.line] = f"{kind}{counts[kind]:02d}"
+    return names
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note the lessons of which only some Python blocks are selected (``-k``, ``--lf``)."""
+    chosen: dict[tuple[str, str], set[int]] = {}
+    every: dict[tuple[str, str], set[int]] = {}
+    for item in session.items:
+        if isinstance(item, BlockItem) and item.fence.is_python:
+            chosen.setdefault(item.key, set()).add(item.fence.line)
+            every[item.key] = {fence.line for fence in item.lesson.python_fences}
+    session.config.stash[_PARTS] = {
+        key: frozenset(lines) for key, lines in chosen.items() if lines != every[key]
+    }
 
 
 def _devices(config: pytest.Config, configured: Sequence[str] | None = None) -> list[str]:
@@ -139,11 +221,17 @@ class BlockItem(pytest.Item):
             setup=settings.setup,
         )
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.lesson.path, self.device)
+
     def _result(self) -> LessonResult:
-        if self.config.getoption("isolated"):
+        """The lesson's run in reader order, shared by its items; a block alone from its
+        snippet prelude under ``--isolated``, or when only some of the lesson is selected."""
+        key = self.key
+        if self.config.getoption("isolated") or key in self.config.stash.get(_PARTS, {}):
             return self._lesson_run(only=self.fence.line)
         runs = self.config.stash[_RUNS]
-        key = (self.lesson.path, self.device)
         if key not in runs:
             runs[key] = self._lesson_run()
         return runs[key]
@@ -159,26 +247,29 @@ class BlockItem(pytest.Item):
         ]
         self.user_properties.append((PROPERTY, json.dumps(payload)))
         block = result.blocks[self.fence.line][self.device]
-        if block.status == "needs":  # this machine lacks something: skipped unless strict
+        if block.status == Status.NEEDS:  # this machine lacks something: skipped unless strict
             line = (block.error.line if block.error else None) or self.fence.line
-            where = f"{self.lesson.path}:{line}: [{self.device}]"
             error = f": {block.error.type}: {block.error.message}" if block.error else ""
             if _strict(self.config):
-                raise LessonFailure(f"{where} {block.needs_text()}{error}")
+                raise LessonFailure(self._message(line, f"{block.needs_text()}{error}"))
             pytest.skip(f"{block.needs_text()}{error}")
-        if block.status == "not-run" and self.fence.is_python:  # its worker ended before it
-            message = f"not run: {block.reason or 'its worker ended before it'}"
-            raise LessonFailure(f"{self.lesson.path}:{self.fence.line}: [{self.device}] {message}")
-        if block.status in ("not-run", "skipped"):  # a skip directive, an absent device, bash
+        if block.status == Status.NOT_RUN and self.fence.is_python:  # its worker ended first
+            reason = block.reason or "its worker ended before it"
+            raise LessonFailure(self._message(self.fence.line, f"not run: {reason}"))
+        if block.status in (Status.NOT_RUN, Status.SKIPPED):  # a skip directive, no device, bash
             pytest.skip(block.reason or block.status)
-        if block.status == "failed":
+        if block.status == Status.FAILED:
             own = range(self.fence.line, self.fence.end_line + 1)
             if result.mode == "isolated":  # what this block's own run saw, wherever it is
                 own = range(0, self.fence.end_line + 1)
-            lines = [f for f in result.failures() if _line_of(f) in own] or [
-                f"{self.lesson.path}:{self.fence.line}: [{self.device}] {block.reason}"
+            lines = [str(m) for m in failures(result) if m.line in own] or [
+                self._message(self.fence.line, block.reason)
             ]
             raise LessonFailure("\n".join(lines))
+
+    def _message(self, line: int, text: str) -> str:
+        """``path.md:LINE: [device] text``, one line, as ``harness check`` says it."""
+        return str(Message(self.lesson.path, line, self.device, Level.ERROR, text))
 
     def repr_failure(
         self,
@@ -196,13 +287,6 @@ class BlockItem(pytest.Item):
 def _strict(config: pytest.Config) -> bool:
     """``--harness-strict``, or pytest's own ``--strict`` (strict mode)."""
     return bool(config.getoption("harness_strict") or config.getoption("strict", False))
-
-
-def _line_of(message: str) -> int:
-    try:
-        return int(message.split(":", 2)[1])
-    except (IndexError, ValueError):
-        return -1
 
 
 class ResultsWriter:

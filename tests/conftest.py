@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.results import LessonResult
+
 collect_ignore_glob = ["samples/*"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +33,12 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture
 def dl_source() -> str:
     return LESSON.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def dl_result() -> LessonResult:
+    """lessons/dl.md checked once per test process, on cpu in reader order, as
+    ``tests.lessons.check_text(dl_source)`` checks it (the same run): read it, never change it."""
+    from tests.lessons import check_text  # it imports this module
+
+    return check_text(LESSON.read_text(encoding="utf-8"))

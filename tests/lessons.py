@@ -11,7 +11,8 @@ from pathlib import Path
 from harness.lesson import Lesson, parse_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import LESSON, ROOT
+from tests.conftest import LESSON
+from tests.conftest import ROOT as ROOT  # tests import it from here too
 
 
 def mutate(line: int, old: str, new: str, source: str | None = None) -> str:
@@ -22,9 +23,18 @@ def mutate(line: int, old: str, new: str, source: str | None = None) -> str:
     return "".join(lines)
 
 
+_CHECKED: dict[tuple[str, str], LessonResult] = {}
+
+
 def check_text(source: str, path: str = "lessons/dl.md") -> LessonResult:
-    lesson: Lesson = parse_lesson(source, path)
-    return check_lesson(lesson, ["cpu"])
+    """The lesson ``source`` checked on cpu in reader order, once per test process: tests that
+    check the same text (lessons/dl.md itself, the same mutation) share one run. The result
+    is shared: read it, never change it."""
+    key = (source, path)
+    if key not in _CHECKED:
+        lesson: Lesson = parse_lesson(source, path)
+        _CHECKED[key] = check_lesson(lesson, ["cpu"])
+    return _CHECKED[key]
 
 
 def failed_claims(result: LessonResult) -> list[int]:
@@ -64,3 +74,56 @@ def interrupt_once_marked(
     finally:
         process.kill()
     return worker, out, err or ""
+
+
+RUNS = "HARNESS_TEST_RUNS"  # the file lesson code copied by ``logged`` appends its marks to
+_LOG = 'open(__import__("os").environ["' + RUNS + '"], "a").write("{mark}\\n")'
+
+
+def logged(marks: dict[int, str], source: str | None = None) -> str:
+    """The lesson with, after each line named in ``marks``, a statement appending the mark to
+    the file ``$HARNESS_TEST_RUNS`` (indented as the line after it): lesson code that says
+    when it ran. The statement defines and changes nothing: no snippet prelude carries it."""
+    lines = (source or LESSON.read_text(encoding="utf-8")).splitlines(keepends=True)
+    for line in sorted(marks, reverse=True):
+        after = lines[line] if line < len(lines) else ""
+        indent = after[: len(after) - len(after.lstrip(" "))]
+        lines.insert(line, indent + _LOG.format(mark=marks[line]) + "\n")
+    return "".join(lines)
+
+
+def runs(path: Path) -> list[str]:
+    """The marks ``logged`` lesson code wrote, in order."""
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def run_pytest(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest ARGS`` in a new process, ``env`` added to this one's environment
+    (the cacheprovider stays as ``cwd`` has it: on where no configuration turns it off)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def course(folder: Path, marked: bool = False) -> list[Path]:
+    """A folder of four lessons: lessons/dl.md and three copies. ``marked``: each ends with
+    one more block, appending the lesson's name to ``$HARNESS_TEST_RUNS`` when it runs (the
+    lesson's other lines stay where they were)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in ("dl", "dl-2", "dl-3", "dl-4"):
+        source = LESSON.read_text(encoding="utf-8")
+        if marked:
+            source += "\n\n```python\n" + _LOG.format(mark=name) + "\n```\n"
+        path = folder / f"{name}.md"
+        path.write_text(source, encoding="utf-8")
+        paths.append(path)
+    return paths

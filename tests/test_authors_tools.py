@@ -95,7 +95,7 @@ def test_the_hook_passes_good_lessons_and_prose_and_fails_a_failing_lesson(
     failed = run_hook([readme, good, failing], tmp_path)
     assert failed.returncode == EXIT_FAILED
     assert failed.stdout.splitlines()[0] == (
-        "failing.md:5: [cpu] x: expected [2, 4], found [2, 3]: dimension 2 is 4, found 3"
+        "failing.md:5: [cpu] x: expected [2, 4], found [2, 3]: dim 1 is 4, found 3"
     )
     assert "Traceback" not in failed.stderr
 

@@ -38,12 +38,21 @@ def _plain_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
 
 
-# ``path.md: 2 blocks ran, 0 from the cache``: the cache's own line, tested with the cache
+# ``path.md: 2 blocks ran, 0 from the cache``: the cache's own line, tested with the cache;
+# ``path.md [cpu] ..F (0.42s)``, a lesson's progress line, and ``____ path.md ____``, the head
+# of its failures: the terminal's own lines, tested in test_cli.py
 CACHE_LINE = re.compile(r".*: \d+ blocks? ran, \d+ from the cache")
+PROGRESS_LINE = re.compile(r".* \(\d+\.\d\ds\)")
+RULE_LINE = re.compile(r"_+ .* _+")
 
 
 def without_cache_lines(lines: list[str]) -> list[str]:
-    return [line for line in lines if not CACHE_LINE.fullmatch(line)]
+    """The messages and the closing line: without the cache, progress and rule lines."""
+    return [
+        line
+        for line in lines
+        if not any(kind.fullmatch(line) for kind in (CACHE_LINE, PROGRESS_LINE, RULE_LINE))
+    ]
 
 
 def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
@@ -201,7 +210,7 @@ def test_a_syntax_error_fails_its_block_at_its_lesson_line(
     lesson = tmp_path / "syntax.md"
     lesson.write_text(SYNTAX)
     results = tmp_path / "r.json"
-    code, out, err = check(capsys, str(lesson), "--json", str(results))
+    code, out, err = check(capsys, str(lesson), "--json", str(results), "-v")
     assert (code, err) == (EXIT_FAILED, [])
     assert out == [
         f"{lesson}:8: [cpu] SyntaxError: '(' was never closed",
@@ -262,7 +271,7 @@ def test_bad_lessons_beside_good_ones_named_one_by_one(
     assert code == EXIT_UNUSABLE
     assert err == [f"{binary}: is a binary file, not markdown"]
     assert out == [
-        f"{failing}:5: [cpu] x: expected [2, 4], found [2, 3]: dimension 2 is 4, found 3",
+        f"{failing}:5: [cpu] x: expected [2, 4], found [2, 3]: dim 1 is 4, found 3",
         "1 passed, 1 failed (blocks); claims: 1 passed, 1 failed, 0 unchecked, 0 not-run",
     ]
     document = json.loads(results.read_text())

@@ -19,10 +19,10 @@ WRONG = {
     16: "w: expected two operands and a result of one shape, got [3] + [3] -> []",
     18: "outer: expected a scalar (shape []), got shape [3]",
     20: "n: expected shape [3, 4], got shape [4, 3]",
-    22: "b: expected dimension 1 to be 8 (Batch size 8), got 5 (shape [5, 8])",
-    24: "d: expected dimension 1 to be 100 (100 samples), got 10 (shape [10, 2])",
+    22: "b: expected dim 0 to be 8 (Batch size 8), got 5 (shape [5, 8])",
+    24: "d: expected dim 0 to be 100 (100 samples), got 10 (shape [10, 2])",
     26: "more: expected class labels in [0, 3), got labels from 0 to 4",
-    28: "gray: expected [10, 3, 32, 32], got [10, 1, 32, 32]: dimension 2 is 3, got 1",
+    28: "gray: expected [10, 3, 32, 32], got [10, 1, 32, 32]: dim 1 is 3, got 1",
     30: "few: expected a dimension of size 100 (100 time steps), got shape [4, 50, 1]",
     41: "bad: expected in_channels=1, got in_channels=3",
     42: "bad: expected out_channels=32, got 16",
@@ -43,7 +43,7 @@ WRONG = {
     81: "not_bce: expected binary cross entropy = ",
     89: "nn.Conv2d(8, 8, 3): expected the output's spatial size to equal the input's [10, 10], "
     "got [8, 8] (Conv2d with padding=(0, 0))",
-    94: "wide: expected dimension 1 to be 4 (4 rows), got 3 (shape [3, 4])",
+    94: "wide: expected dim 0 to be 4 (4 rows), got 3 (shape [3, 4])",
     99: "shallow: expected num_layers=2, got 1",
 }
 RIGHT = [15, 17, 19, 21, 23, 25, 27, 29, 35, 36, 37, 38, 48, 51, 53, 62, 63, 64, 73, 74, 75, 76,

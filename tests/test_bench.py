@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
+from pathlib import Path
 
 from harness.lesson import parse_lesson, read_lesson
 from harness.run.bench import LoopRun, training_loops
 from tests.conftest import LESSON
+from tests.test_cli import run
 
 
 def test_the_lessons_training_loops_are_found() -> None:
@@ -28,3 +32,34 @@ def test_loss_curve_of_the_block_at_158_decreases_over_its_10_steps() -> None:
     assert all(later < earlier for earlier, later in itertools.pairwise(losses))
     again = LoopRun(lesson, fence, "cpu").capture()
     assert again.losses == losses  # the seed is fixed
+
+
+def _printed_totals(stdout: str) -> list[str]:
+    return re.findall(r"Loss: ([0-9.]+)", stdout)
+
+
+def test_the_check_records_each_training_loops_loss_per_step(tmp_path: Path) -> None:
+    """Issue 15 item 8: ``harness check`` keeps the loss of every step of each training
+    loop (block and device), as the lesson computes it; the cache keeps them too."""
+    runs = []
+    for attempt in ("ran", "cached"):
+        out = tmp_path / f"{attempt}.json"
+        done = run("check", "lessons/dl.md", "--devices", "cpu", "--json", str(out))
+        assert done.returncode == 0, done.stdout + done.stderr
+        (lesson,) = json.loads(out.read_text())["lessons"]
+        results = {block["line"]: block["results"].get("cpu", {}) for block in lesson["blocks"]}
+        assert {line for line, r in results.items() if "losses" in r} == {158, 607}, attempt
+        runs.append(results)
+    ran, cached = runs
+    assert cached[158]["cached"] and not ran[158]["cached"]
+    for line in (158, 607):
+        assert cached[line]["losses"] == ran[line]["losses"]
+    # line 158 prints the loss of each of its 10 steps
+    losses = ran[158]["losses"]
+    assert len(losses) == 10
+    assert [f"{loss:.4f}" for loss in losses] == _printed_totals(ran[158]["stdout"])
+    # line 607: 5 epochs of 32 batches (1000 samples, batch 32), each epoch's sum printed
+    losses = ran[607]["losses"]
+    assert len(losses) == 5 * 32
+    epochs = [sum(losses[start : start + 32]) for start in range(0, 160, 32)]
+    assert [f"{total:.4f}" for total in epochs] == _printed_totals(ran[607]["stdout"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 from harness.claims import find_claims
 from harness.lesson import parse_lesson
+from harness.results import BlockResult
 from harness.run import cache
 from harness.static.depends import dependency_map
 from tests.conftest import LESSON
@@ -145,7 +147,7 @@ def test_a_claim_made_wrong_is_caught_not_served_from_the_cache(work: Path) -> N
     lesson.write_text(mutate(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]"))
     done = harness(work, "dl.md", "--devices", "cpu")
     assert done.returncode == 1
-    lines = done.stdout.splitlines()
+    lines = _plain(done.stdout)
     assert lines[0].startswith(
         "dl.md:442: [cpu] scores: expected [batch, seq_len, 2], found [8, 50, 1]"
     )
@@ -153,7 +155,7 @@ def test_a_claim_made_wrong_is_caught_not_served_from_the_cache(work: Path) -> N
     assert "dl.md: 17 blocks ran, 0 from the cache" in lines  # reader order, in full
     assert lines[-1].startswith("16 passed, 1 failed, 1 skipped (blocks)")
     again = harness(work, "dl.md", "--devices", "cpu")  # the failure is cached as a failure
-    assert again.returncode == 1 and again.stdout.splitlines()[0] == lines[0]
+    assert again.returncode == 1 and _plain(again.stdout)[0] == lines[0]
     assert "dl.md: 0 blocks ran, 17 from the cache" in again.stdout.splitlines()
     shutil.copy(LESSON, lesson)  # put right: the entries of the original lesson answer
     fixed = harness(work, "dl.md", "--devices", "cpu")
@@ -213,6 +215,8 @@ def test_a_damaged_cache_file_is_ignored(tmp_path: Path, damage: Any) -> None:
         ("seconds", "fast"),
         ("error", {"type": 3, "message": "m", "line": 1, "traceback": ""}),
         ("census", {"cpu": "all"}),
+        ("losses", "falling"),
+        ("losses", [1.0, "nan"]),
         ("claims", {"9": {"verdict": "passed", "checks": "many"}}),
         ("claims", {"9": {"verdict": "maybe"}}),
     ],
@@ -237,6 +241,15 @@ def test_an_entry_of_wrong_types_runs_the_lesson_again(
     assert "small.md: 2 blocks ran, 0 from the cache" in done.stdout.splitlines()
     (warning,) = done.stderr.splitlines()
     assert warning.endswith("damaged cache file ignored (a damaged entry); its blocks run again")
+
+
+def test_an_entry_keeps_a_training_loops_losses() -> None:
+    result = BlockResult("passed", 0.1, "", census={"cpu": 1.0})
+    result.losses = [2.5, 2.25, float("nan")]
+    entry = cache.Entry(9, result, {})
+    again = cache.Entry.from_json(json.loads(json.dumps(entry.to_json())))
+    assert again.result.losses[:2] == [2.5, 2.25] and again.result.cached
+    assert str(again.result.losses[2]) == "nan"
 
 
 # keys, in this process --------------------------------------------------------------------
@@ -351,8 +364,16 @@ def _edit_and_compare(tmp_path: Path, first: str, edited: str) -> tuple[str, str
     return incremental.stdout, full.stdout
 
 
+PROGRESS = re.compile(r".* \(\d+\.\d\ds\)|_+ .* _+")  # a lesson's progress line, a rule
+
+
+def _plain(stdout: str) -> list[str]:
+    """The lines that say what was found: progress lines (their times differ) and rules out."""
+    return [line for line in stdout.splitlines() if not PROGRESS.fullmatch(line)]
+
+
 def _verdicts(stdout: str) -> list[str]:
-    return [line for line in stdout.splitlines() if "from the cache" not in line]
+    return [line for line in _plain(stdout) if "from the cache" not in line]
 
 
 def test_an_edit_to_process_wide_state_reaches_later_blocks(tmp_path: Path) -> None:

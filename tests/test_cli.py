@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from harness.claims import Claim
 from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, _parser, main
+from harness.cli.terminal import Terminal, rule, wants_colour
+from harness.lesson import parse_lesson
+from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
+from harness.static.lint import Note
 from tests.conftest import LESSON, ROOT
 from tests.lessons import mutate
 
@@ -56,9 +64,10 @@ def test_a_failure_prints_its_line_and_exits_1(tmp_path: Path) -> None:
     done = run("check", str(lesson))
     assert done.returncode == EXIT_FAILED
     lines = done.stdout.splitlines()
-    assert lines[0] == (
-        f"{lesson}:386: [cpu] output.shape: expected [16, 4], found [16, 3]: "
-        "dimension 2 is 4, found 3"
+    assert lines[0].startswith(f"{lesson} [cpu] s.")  # its progress line: the bash fence, ...
+    assert lines[1] == rule(str(lesson))  # the head of its failures
+    assert lines[2] == (
+        f"{lesson}:386: [cpu] output.shape: expected [16, 4], found [16, 3]: dim 1 is 4, found 3"
     )
     assert lines[-1].startswith("16 passed, 1 failed, 1 skipped (blocks)")
 
@@ -103,7 +112,7 @@ def test_one_broken_lesson_does_not_stop_the_others(tmp_path: Path) -> None:
 
 
 def test_isolated_mode_and_portability_lint(tmp_path: Path) -> None:
-    done = run("check", "lessons/dl.md", "--isolated", "--json", str(tmp_path / "r.json"))
+    done = run("check", "lessons/dl.md", "--isolated", "-v", "--json", str(tmp_path / "r.json"))
     assert done.returncode == EXIT_OK, done.stdout
     assert "lessons/dl.md:703: [info] uses nn from line 609, torch from line 681" in done.stdout
     (lesson,) = json.loads((tmp_path / "r.json").read_text())["lessons"]
@@ -150,8 +159,8 @@ def test_a_hanging_or_exiting_block_fails_at_its_line_and_the_rest_is_reported(
         str(tmp_path / "r.json"),
     )  # the hanging block's own directive limits it to 4 s; the worker start has 300 s
     assert done.returncode == EXIT_FAILED
-    lines = done.stdout.splitlines()
-    assert lines[:3] == [  # sorted by path, whatever order the lessons were given or ran in
+    lines = [line for line in done.stdout.splitlines() if ": [cpu] " in line]
+    assert lines == [  # sorted by path, whatever order the lessons were given or ran in
         f"{samples}/exits.md:5: [cpu] WorkerCrash: the process running the block exited "
         "with code 3",
         f"{samples}/hangs_and_exits.md:11: [cpu] TimeLimit: the block ran longer than 4 s "
@@ -159,7 +168,8 @@ def test_a_hanging_or_exiting_block_fails_at_its_line_and_the_rest_is_reported(
         f"{samples}/hangs_and_exits.md:18: [cpu] WorkerCrash: the process running the block "
         "exited with code 3",  # resumed after the time limit: a crash ends the run
     ]
-    assert lines[-1].startswith("3 passed, 3 failed, 1 not-run (blocks); claims: 1 passed")
+    closing = done.stdout.splitlines()[-1]
+    assert closing.startswith("3 passed, 3 failed, 1 not-run (blocks); claims: 1 passed")
     lessons = json.loads((tmp_path / "r.json").read_text())["lessons"]
     last = {Path(lesson["path"]).name: lesson["blocks"][-1] for lesson in lessons}
     assert {name: block["results"]["cpu"]["status"] for name, block in last.items()} == {
@@ -282,7 +292,10 @@ def test_a_lesson_named_twice_is_read_once_and_sharded_once(tmp_path: Path) -> N
     given = [a, a, f"{folder}/./a.md", str(tmp_path / "link.md"), str(folder), b, str(folder)]
     lessons, problems = find_lessons(given)
     assert [lesson.path for lesson in lessons] == [a, f"{folder}/b.md", f"{folder}/c.md"]
-    assert problems == [f"{folder}/bad.md: is a binary file, not markdown"]
+    assert [str(problem) for problem in problems] == [
+        f"{folder}/bad.md: is a binary file, not markdown"
+    ]
+    assert (problems[0].path, problems[0].line) == (f"{folder}/bad.md", None)
     twice = lessons + lessons  # shard() alone also counts a path once
     shards = [shard(twice, k, 2) for k in (1, 2)]
     assert sorted(lesson.path for part in shards for lesson in part) == sorted(
@@ -333,13 +346,195 @@ def test_messages_are_one_line_and_undecodable_output_is_escaped(tmp_path: Path)
     assert "Traceback" not in out + done.stderr.decode("utf-8", "replace")
     assert "\x1b" not in out
     assert not [line for line in out.splitlines() if line.startswith("lessons/dl.md")]
-    assert "odd.md:8: [cpu] ValueError: bad \\udc80 here" in out.splitlines()
+    bad = "ValueError: bad \\udc80 here"
+    assert f"::error file=odd.md,line=8,title=harness [cpu]::{bad}" in out.splitlines()
     forged = "ValueError: ok\\nlessons/dl.md:1: [cpu] forged failure\\x1b[31m"
-    assert f"odd.md:12: [cpu] {forged}" in out.splitlines()
     assert f"::error file=odd.md,line=12,title=harness [cpu]::{forged}" in out.splitlines()
+    assert f"odd.md:12: [cpu] {forged}" not in out.splitlines()  # said once, as its annotation
     raw = (tmp_path / "out/results.json").read_text(encoding="utf-8")
     assert "\\ud" not in raw.replace("\\\\ud", "")  # no lone surrogate, escaped or not
     (lesson,) = json.loads(raw)["lessons"]
     assert lesson["blocks"][0]["results"]["cpu"]["stdout"] == "a\\udc80b\n"
     html = (tmp_path / "out/report/odd.html").read_text(encoding="utf-8")
     assert "a\\udc80b" in html and html.rstrip().endswith("</html>")
+
+
+# ------------------------------------------------------ the terminal, in pytest's manner (15)
+
+
+def _lesson_result(path: str, devices: list[str]) -> LessonResult:
+    """Two failing blocks and a failing claim, on each of ``devices``, recorded out of order."""
+    source = "# T\n\n```python\nx = 1  # [3]\n```\n\n```python\nboom()\n```\n\n```bash\nls\n```\n"
+    lesson = parse_lesson(source, path)
+    claim = Claim(4, "[3]", "shape", "x", 3)
+    result = LessonResult(lesson, [claim], devices)
+    for device in reversed(devices):
+        result.blocks.setdefault(7, {})[device] = BlockResult(
+            "failed", error=ErrorInfo("NameError", "name 'boom' is not defined", 8)
+        )
+        result.blocks.setdefault(3, {})[device] = BlockResult("failed")
+        result.blocks.setdefault(11, {})[device] = BlockResult("skipped")
+        result.verdicts.setdefault(4, {})[device] = ClaimResult(
+            "failed", "[3]", "[]", "expected [3], found []"
+        )
+    result.notes = [Note(8, "device-fragile", "a note"), Note(4, "device-fragile", "another")]
+    return result
+
+
+def _printed(*results: LessonResult, verbosity: int = 0, colour: bool = False) -> list[str]:
+    out = io.StringIO()
+    terminal = Terminal(out, io.StringIO(), verbosity, colour)
+    for result in results:
+        terminal.lesson(result, 1.5)
+    caches = [f"{result.lesson.path}: 0 blocks ran, 3 from the cache" for result in results]
+    terminal.messages(
+        list(results), strict=False, standalone=False, coverage=False, cache_lines=caches
+    )
+    terminal.closing(list(results))
+    return out.getvalue().splitlines()
+
+
+def test_failures_are_grouped_by_lesson_in_line_order_then_the_closing_line() -> None:
+    lines = _printed(_lesson_result("a.md", ["meta", "cpu"]), _lesson_result("b.md", ["cpu"]))
+    assert lines == [
+        "a.md [meta] FFs [cpu] FFs (1.50s)",
+        "b.md [cpu] FFs (1.50s)",
+        rule("a.md"),
+        "a.md:4: [cpu] x: expected [3], found []",
+        "a.md:4: [meta] x: expected [3], found []",
+        "a.md:8: [cpu] NameError: name 'boom' is not defined",
+        "a.md:8: [meta] NameError: name 'boom' is not defined",
+        rule("b.md"),
+        "b.md:4: [cpu] x: expected [3], found []",
+        "b.md:8: [cpu] NameError: name 'boom' is not defined",
+        "a.md: 2 [info] lines (-v shows them)",
+        "a.md: 0 blocks ran, 3 from the cache",
+        "b.md: 2 [info] lines (-v shows them)",
+        "b.md: 0 blocks ran, 3 from the cache",
+        "0 passed, 6 failed, 3 skipped (blocks); claims: 0 passed, 3 failed, 0 unchecked, "
+        "0 not-run",
+    ]
+    assert rule("a.md") == "_" * 37 + " a.md " + "_" * 37
+
+
+def test_verbose_shows_each_information_line_in_line_order() -> None:
+    lines = _printed(_lesson_result("a.md", ["cpu"]), verbosity=1)
+    assert lines[-4:-1] == [
+        "a.md:4: [info] device-fragile: another",
+        "a.md:8: [info] device-fragile: a note",
+        "a.md: 0 blocks ran, 3 from the cache",
+    ]
+    assert not [line for line in lines if "-v shows them" in line]
+
+
+def test_quiet_prints_only_the_failures_and_the_closing_line() -> None:
+    result = _lesson_result("a.md", ["cpu"])
+    result.absent = {"cuda": "cuda is not available on this machine"}
+    assert _printed(result, verbosity=-1) == [
+        "a.md:4: [cpu] x: expected [3], found []",
+        "a.md:8: [cpu] NameError: name 'boom' is not defined",
+        "0 passed, 2 failed, 1 skipped (blocks); claims: 0 passed, 1 failed, 0 unchecked, "
+        "0 not-run",
+    ]
+
+
+def test_an_absent_device_is_said_in_one_line_with_its_reason() -> None:
+    result = _lesson_result("a.md", ["cpu"])
+    result.absent = {"cuda": "cuda is not available on this machine"}
+    assert "a.md: [cuda] not checked: cuda is not available on this machine" in _printed(result)
+
+
+def test_colour_marks_failures_red_and_a_clean_run_green() -> None:
+    lines = _printed(_lesson_result("a.md", ["cpu"]), colour=True)
+    assert lines[0] == "a.md [cpu] \x1b[31mF\x1b[0m\x1b[31mF\x1b[0m\x1b[33ms\x1b[0m (1.50s)"
+    assert "\x1b[31ma.md:4: [cpu] x: expected [3], found []\x1b[0m" in lines
+    assert lines[-1].startswith("\x1b[31m0 passed, 2 failed") and lines[-1].endswith("\x1b[0m")
+    clean = _lesson_result("c.md", ["cpu"])
+    clean.blocks = {3: {"cpu": BlockResult("passed")}}
+    clean.verdicts = {4: {"cpu": ClaimResult("passed")}}
+    clean.notes = []
+    assert _printed(clean, colour=True)[-1].startswith("\x1b[32m1 passed, 0 failed")
+    assert "\x1b" not in "".join(_printed(clean))
+
+
+class _Stream(io.StringIO):
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+@pytest.mark.parametrize(
+    ("terminal", "environ", "expected"),
+    [
+        (True, {}, True),
+        (False, {}, False),
+        (False, {"FORCE_COLOR": "1"}, True),
+        (False, {"FORCE_COLOR": ""}, False),  # set but empty: as if not set
+        (True, {"NO_COLOR": "1"}, False),
+        (True, {"NO_COLOR": ""}, True),
+        (True, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),  # NO_COLOR first
+    ],
+)
+def test_colour_when_a_terminal_unless_no_color_or_forced(
+    terminal: bool, environ: dict[str, str], expected: bool
+) -> None:
+    assert wants_colour(_Stream(terminal), environ) is expected
+
+
+TWO_WRONG = "# W\n\n```python\nimport torch\nraise ValueError('first')\n```\n"
+
+
+def test_check_in_colour_quiet_and_verbose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "w.md").write_text(TWO_WRONG + "\n```python\nx = torch.zeros(2)\n```\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["check", "w.md", "--devices", "cpu"]) == EXIT_FAILED
+    coloured = capsys.readouterr().out
+    assert "\x1b[31mw.md:5: [cpu] ValueError: first\x1b[0m" in coloured.splitlines()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["check", "w.md", "--devices", "cpu", "-q"]) == EXIT_FAILED
+    assert capsys.readouterr().out.splitlines() == [
+        "w.md:5: [cpu] ValueError: first",
+        "1 passed, 1 failed (blocks); claims: 0 passed, 0 failed, 0 unchecked, 0 not-run",
+    ]
+    assert main(["check", "w.md", "--devices", "cpu"]) == EXIT_FAILED
+    plain = capsys.readouterr().out.splitlines()
+    assert "w.md: 1 [info] line (-v shows them)" in plain
+    assert main(["check", "w.md", "--devices", "cpu", "-v"]) == EXIT_FAILED
+    verbose = capsys.readouterr().out.splitlines()
+    assert [line for line in verbose if "[info]" in line] == [
+        "w.md:8: [info] uses torch from line 4; the block does not run alone"
+    ]
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "w.md", "-q", "-v"])
+    assert exited.value.code == EXIT_UNUSABLE
+
+
+def test_version() -> None:
+    done = run("--version")
+    assert (done.returncode, done.stdout) == (EXIT_OK, f"harness {metadata.version('harness')}\n")
+
+
+def test_an_unknown_device_exits_2_naming_the_known_ones() -> None:
+    done = run("check", "lessons/dl.md", "--devices", "gpu")
+    assert done.returncode == EXIT_UNUSABLE
+    assert done.stdout == ""
+    assert done.stderr == (
+        "harness check: error: argument --devices: unknown device 'gpu': expected a "
+        "comma-separated list of cpu, cuda, mps, xpu, meta, all (see harness check --help)\n"
+    )
+
+
+def test_numpy_is_installed_with_harness() -> None:
+    """torch prints "Failed to initialize NumPy" at every start without it (issue 15)."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        dependencies = tomllib.load(file)["project"]["dependencies"]
+    assert [d for d in dependencies if d.split(">")[0].split("=")[0].strip() == "numpy"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from harness.claims import find_claims, parse_block
+from harness.claims import find_claims
 from harness.lesson import Lesson, parse_lesson, read_lesson
 from harness.run.instrument import compile_block
 from harness.run.probe import Probe
@@ -107,20 +107,19 @@ def _probe_setup(lesson: Lesson) -> None:
     claims = find_claims(lesson)
     Probe(claims, lesson.path, lesson.python_fences)
     for fence in lesson.python_fences:
-        tree = parse_block(fence)
-        assert tree is not None
-        compile_block(tree, claims, lesson.path)
+        assert fence.tree is not None
+        compile_block(fence.tree, claims, lesson.path)
 
 
 def test_the_dependency_map_and_probe_setup_grow_linearly_with_the_blocks() -> None:
     """Twice the blocks, about twice the work (a quadratic map or setup would be 4x): a
     3,000-block lesson took a minute before its first block ran."""
     small, large = _blocks(150), _blocks(300)
-    ratio = _lines_run(lambda: dependency_map(large), "depends.py") / _lines_run(
-        lambda: dependency_map(small), "depends.py"
-    )
+    ratio = _lines_run(
+        lambda: dependency_map(large), "static/depends.py", "lesson/names.py"
+    ) / _lines_run(lambda: dependency_map(small), "static/depends.py", "lesson/names.py")
     assert ratio < 2.5
-    ratio = _lines_run(lambda: _probe_setup(large), "instrument.py", "probe.py") / _lines_run(
-        lambda: _probe_setup(small), "instrument.py", "probe.py"
-    )
+    ratio = _lines_run(
+        lambda: _probe_setup(large), "run/instrument.py", "run/probe.py"
+    ) / _lines_run(lambda: _probe_setup(small), "run/instrument.py", "run/probe.py")
     assert ratio < 2.5

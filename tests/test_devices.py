@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from harness.lesson import read_lesson
-from harness.run.devices import available, mechanism_limit, unavailable_reason
+from harness.run.devices import Census, available, mechanism_limit, unavailable_reason
 from harness.run.runner import check_lesson
 from harness.static.lint import device_fragile
 from tests.conftest import LESSON, SAMPLES
@@ -70,3 +70,34 @@ def test_the_dataloader_generator_error_is_the_mechanisms_limit() -> None:
     message = "Expected a 'cuda' device type for generator but found 'cpu'"
     assert "118084" in (mechanism_limit(message) or "")
     assert mechanism_limit("mat1 and mat2 shapes cannot be multiplied") is None
+
+
+def _train(census: Census) -> list[float]:
+    """Three steps of a tiny model, under ``census``; returns the losses the code computed."""
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, computed = torch.ones(4, 3), []
+    with census:
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            computed.append(loss.item())
+        out = model(x)
+        out.backward(torch.ones_like(out))  # not a scalar: not a loss, not recorded
+    return computed
+
+
+def test_the_census_records_a_training_loops_losses_without_counting_them() -> None:
+    """Issue 15 item 8: each ``backward()`` of a one-element tensor keeps its loss; the
+    recording is not counted as the lesson's work and changes nothing it computes."""
+    plain, recording = Census("cpu", "t.md"), Census("cpu", "t.md", record_losses=True)
+    computed = _train(plain)
+    assert _train(recording) == computed
+    assert recording.losses() == computed
+    assert recording.counts == plain.counts
+    assert plain.losses() == []

@@ -16,7 +16,7 @@ import pytest
 from harness.lesson import read_lesson
 from harness.report import write_report
 from harness.results import LessonResult
-from harness.run.execute import requirement
+from harness.run.needs import requirement
 from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import harness_check
@@ -151,7 +151,7 @@ def test_errors_that_only_look_like_a_missing_environment_are_failures() -> None
 def test_needs_are_said_not_failed_and_strict_fails_them(tmp_path: Path) -> None:
     lesson = str(SAMPLES / "needs_network.md")
     done = harness_check(
-        lesson, "--devices", "cpu", "--no-progress", "--json", str(tmp_path / "r.json")
+        lesson, "--devices", "cpu", "--no-progress", "-v", "--json", str(tmp_path / "r.json")
     )
     lines = done.stdout.splitlines()
     assert done.returncode == 0, done.stdout + done.stderr
@@ -229,7 +229,7 @@ def test_after_a_time_limit_the_rest_of_the_lesson_runs_in_a_new_worker() -> Non
     assert _why(result, 11)[0] == "passed"
     assert _why(result, 47) == (
         "failed",
-        "expected [3, 8], found [3, 7]: dimension 2 is 8, found 7",
+        "expected [3, 8], found [3, 7]: dim 1 is 8, found 7",
     )
     assert _why(result, 15) == (
         "not-run",
@@ -243,7 +243,7 @@ def test_after_a_time_limit_the_rest_of_the_lesson_runs_in_a_new_worker() -> Non
     path = result.lesson.path
     assert result.failures() == [
         f"{path}:24: [cpu] TimeLimit: {error.message}",
-        f"{path}:47: [cpu] w: expected [3, 8], found [3, 7]: dimension 2 is 8, found 7",
+        f"{path}:47: [cpu] w: expected [3, 8], found [3, 7]: dim 1 is 8, found 7",
     ]
 
 

@@ -101,7 +101,8 @@ def test_code_after_a_print_stays_code() -> None:
 
 @pytest.mark.parametrize("name", ["front_matter_quote.md", "front_matter_quote_wrong.md"])
 def test_front_matter_that_is_not_yaml_is_a_warning_and_the_lesson_runs(name: str) -> None:
-    done = harness_check(f"tests/samples/formats/{name}", "--devices", "cpu", "--no-cache")
+    # -v: [info] lines are shown one by one (issue 15 item 1: a count without it)
+    done = harness_check(f"tests/samples/formats/{name}", "--devices", "cpu", "--no-cache", "-v")
     shown = str(Path("tests/samples/formats") / name)
     assert (
         f"{shown}:2: [info] front matter is not valid YAML: expected <block end>, but found "

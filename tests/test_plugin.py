@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLES
-from tests.lessons import interrupt_once_marked, mutate
+from harness.lesson import parse_lesson
+from harness.plugin import item_names
+from tests.conftest import LESSON, ROOT, SAMPLES
+from tests.lessons import RUNS, course, interrupt_once_marked, logged, mutate, run_pytest, runs
 from tests.test_runner import _running, _session
 
 
@@ -29,39 +31,68 @@ def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def verdicts(path: Path) -> dict[str, object]:
-    (lesson,) = json.loads(path.read_text())["lessons"]
-    blocks = {b["line"]: b["results"]["cpu"]["status"] for b in lesson["blocks"]}
-    claims = {
-        c["line"]: (c["results"]["cpu"]["verdict"], c["results"]["cpu"]["actual"])
-        for c in lesson["claims"]
-    }
-    return {"blocks": blocks, "claims": claims}
+def verdicts(path: Path) -> dict[str, dict[str, object]]:
+    """Per lesson path: its blocks' statuses and its claims' verdicts and values, on cpu."""
+    found: dict[str, dict[str, object]] = {}
+    for lesson in json.loads(path.read_text())["lessons"]:
+        blocks = {b["line"]: b["results"]["cpu"]["status"] for b in lesson["blocks"]}
+        claims = {
+            c["line"]: (c["results"]["cpu"]["verdict"], c["results"]["cpu"]["actual"])
+            for c in lesson["claims"]
+        }
+        found[lesson["path"]] = {"blocks": blocks, "claims": claims}
+    return found
 
 
-def test_serial_and_xdist_give_the_same_verdicts(tmp_path: Path) -> None:
-    serial = pytest_run("lessons/", "-q", "--harness-json", str(tmp_path / "serial.json"))
-    assert serial.returncode == 0, serial.stdout
-    assert "17 passed, 1 skipped" in serial.stdout
-    parallel = pytest_run(
-        "lessons/", "-q", "-n", "2", "--harness-json", str(tmp_path / "parallel.json")
-    )
-    assert parallel.returncode == 0, parallel.stdout
-    assert "17 passed, 1 skipped" in parallel.stdout
-    one, two = verdicts(tmp_path / "serial.json"), verdicts(tmp_path / "parallel.json")
-    assert one == two
-    assert len(one["claims"]) == 63  # type: ignore[arg-type]
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """``pytest lessons/`` without xdist: the verdicts of lessons/dl.md, shared."""
+    results = tmp_path_factory.mktemp("serial") / "serial.json"
+    done = pytest_run("lessons/", "-q", "-p", "no:xdist", "--harness-json", str(results))
+    assert done.returncode == 0, done.stdout
+    assert "17 passed, 1 skipped" in done.stdout
+    (found,) = verdicts(results).values()
+    assert len(found["claims"]) == 63  # type: ignore[arg-type]
+    return found
 
 
-def test_isolated_items_give_the_reader_order_claim_verdicts(tmp_path: Path) -> None:
-    reader = pytest_run("lessons/", "-q", "--harness-json", str(tmp_path / "reader.json"))
-    isolated = pytest_run(
-        "lessons/", "-q", "-n", "2", "--isolated", "--harness-json", str(tmp_path / "iso.json")
-    )
+def test_xdist_runs_each_lesson_once_with_the_verdicts_of_a_serial_run(
+    tmp_path: Path, serial: dict[str, object]
+) -> None:
+    """``-n 2`` over four lessons (lessons/dl.md and three copies, each with a last block
+    that notes its runs): each lesson's items go to one worker, which runs it once, and each
+    gives the verdicts of a serial run (``--dist load`` ran each lesson twice)."""
+    folder = tmp_path / "course"
+    course(folder, marked=True)
+    log = tmp_path / "runs.txt"
+    results = tmp_path / "parallel.json"
+    options = ["-v", "-n", "2", "--devices", "cpu", "--harness-json", str(results)]
+    options += ["--rootdir", str(folder)]
+    done = run_pytest(".", *options, cwd=folder, env={RUNS: str(log)})
+    assert done.returncode == 0, done.stdout
+    assert "scheduling tests via LessonScheduling" in done.stdout
+    assert "72 passed, 4 skipped" in done.stdout
+    assert sorted(runs(log)) == ["dl", "dl-2", "dl-3", "dl-4"]
+    parallel = verdicts(results)
+    assert sorted(parallel) == ["dl-2.md", "dl-3.md", "dl-4.md", "dl.md"]
+    for found in parallel.values():
+        *blocks, last = found["blocks"].items()  # type: ignore[attr-defined]
+        assert last[1] == "passed"  # the block that noted the run
+        assert {"blocks": dict(blocks), "claims": found["claims"]} == serial
+
+
+def test_isolated_items_give_the_reader_order_claim_verdicts(
+    tmp_path: Path, serial: dict[str, object]
+) -> None:
+    """Every block alone from its snippet: the claims' verdicts of reader order. The items
+    are independent: xdist's own load scheduling spreads them."""
+    results = tmp_path / "iso.json"
+    options = ("-v", "-n", "2", "--isolated", "--devices", "cpu", "--harness-json", str(results))
+    isolated = pytest_run("lessons/", *options)
     assert "17 passed, 1 skipped" in isolated.stdout, isolated.stdout
-    assert reader.returncode == 0
-    one, two = verdicts(tmp_path / "reader.json"), verdicts(tmp_path / "iso.json")
-    assert one["claims"] == two["claims"]
+    assert "scheduling tests via LoadScheduling" in isolated.stdout
+    (found,) = verdicts(results).values()
+    assert found["claims"] == serial["claims"]
 
 
 def test_failure_message_starts_at_the_lesson_line(tmp_path: Path) -> None:
@@ -70,7 +101,7 @@ def test_failure_message_starts_at_the_lesson_line(tmp_path: Path) -> None:
     done = pytest_run(str(lesson), "-q", "-rf", "--rootdir", str(tmp_path))
     assert done.returncode == 1
     assert "1 failed, 16 passed, 1 skipped" in done.stdout
-    assert "dl.md::L426[cpu]" in done.stdout
+    assert "dl.md::11_attention[cpu]" in done.stdout
     assert "dl.md:443: [cpu] scores: expected [seq_len, batch], found [8, 50]" in done.stdout
     assert "Traceback" not in done.stdout
 
@@ -180,3 +211,78 @@ def test_an_interrupted_pytest_leaves_no_worker_behind(tmp_path: Path, signum: i
         time.sleep(0.1)
     assert not _running(worker)
     assert _session(worker) == []
+
+
+def test_items_are_named_as_snippets_and_keep_their_names_when_lines_move() -> None:
+    """``09_lstmclassifier``: the block's position and first definition (or heading), as
+    ``harness extract`` names its snippet; a line inserted above changes no name."""
+    source = LESSON.read_text(encoding="utf-8")
+    names = item_names(parse_lesson(source, "dl.md"))
+    assert names[343] == "09_lstmclassifier"
+    assert names[38] == "bash01"
+    assert names[158] == "05_train_step"
+    assert sorted(f"{n}.py" for line, n in names.items() if line != 38) == sorted(
+        p.name for p in (ROOT / "snippets" / "dl").glob("*.py")
+    )
+    moved = source.replace("## Overview\n", "## Overview\n\nOne more sentence.\n", 1)
+    assert parse_lesson(moved, "dl.md").fences[1].line == 46  # every block one line lower
+    assert list(item_names(parse_lesson(moved, "dl.md")).values()) == list(names.values())
+
+
+def test_k_runs_the_block_from_its_snippet_prelude_only(tmp_path: Path) -> None:
+    """``-k 05_train_step`` (the block at line 158) runs that block after what its snippet
+    brings from line 92 (``class MLP``), and no other block: not the whole lesson."""
+    lesson = parse_lesson(LESSON.read_text(encoding="utf-8"), "dl.md")
+    marks = {fence.line: str(fence.line) for fence in lesson.python_fences}
+    marks[93] = "92:class MLP"  # inside the class body: runs when the class is defined
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "dl.md").write_text(logged(marks))
+    log = tmp_path / "runs.txt"
+    args = ("dl.md", "-q", "-p", "no:xdist", "--devices", "cpu", "-k", "05_train_step")
+    done = run_pytest(*args, cwd=folder, env={RUNS: str(log)})
+    assert done.returncode == 0, done.stdout
+    assert "1 passed, 17 deselected" in done.stdout
+    assert runs(log) == ["92:class MLP", "158"]
+
+
+LAST_FAILED = """# Last failed
+
+```python
+x = 1
+{log_a}
+```
+
+```python
+y = x + 1
+{log_b}
+assert y == 3, f"y is {{y}}"
+```
+
+```python
+z = 3
+{log_c}
+```
+"""
+
+
+def test_lf_reruns_only_the_failed_block(tmp_path: Path) -> None:
+    """pytest's ``--lf`` (the cacheprovider on): the second run runs the failed block alone,
+    after its prelude (``x = 1``), and reports the same failure at the same line."""
+    log = 'open(__import__("os").environ["HARNESS_TEST_RUNS"], "a").write("{}\\n")'
+    text = LAST_FAILED.format(**{f"log_{m}": log.format(m) for m in "abc"})
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "last.md").write_text(text)
+    marks = tmp_path / "runs.txt"
+    args = ("last.md", "-p", "no:xdist", "--devices", "cpu", "-rf", "--rootdir", str(folder))
+    first = run_pytest(*args, cwd=folder, env={RUNS: str(marks)})
+    assert "1 failed, 2 passed" in first.stdout, first.stdout
+    assert runs(marks) == ["a", "b", "c"]
+    marks.unlink()
+    again = run_pytest(*args, "--lf", cwd=folder, env={RUNS: str(marks)})
+    assert "1 failed, 2 deselected" in again.stdout, again.stdout
+    assert runs(marks) == ["b"]
+    failure = "last.md:11: [cpu] AssertionError: y is 2"
+    assert failure in first.stdout
+    assert failure in again.stdout

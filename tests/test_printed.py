@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from harness.claims import looks_like_output, read_comments, read_shape_comment
+from harness.claims.output_match import output_matches
 from harness.lesson import parse_lesson, read_lesson
 from harness.results import LessonResult
-from harness.run.probe import output_matches
 from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
@@ -40,7 +40,7 @@ EXPECTED: dict[str, tuple[list[int], dict[int, str], list[int], list[int]]] = {
     "labelled": (
         [13, 15, 19, 23, 45, 48, 51, 68, 69],
         {
-            14: "x2: expected [3], found [4]: dimension 1 is 3, found 4",
+            14: "x2: expected [3], found [4]: dim 0 is 3, found 4",
             16: "y2: expected 2 dimensions [B, T], found 3: [2, 5, 1]",
             21: "z.T.shape: expected [2, 3], found [3, 2]",
             25: "w2: expected [2, 3], found [3, 2]",

@@ -214,7 +214,13 @@ def test_the_lesson_report_opens_in_chromium_with_every_claim_and_its_verdict(
                 assert note.is_visible()
                 assert f"unchecked: {result['message']}" in note.inner_text()
         assert page.locator(".code .claim").count() == len(claims)
-        assert page.locator("svg polyline.loss").count() == 1
+        # a curve per training loop the run recorded losses for, and the benchmark's block
+        looped = {b["line"] for b in lesson["blocks"] if b["results"]["cpu"].get("losses")}
+        (benchmarked,) = _benchmark(results)["benchmarks"]
+        looped.add(benchmarked["extra_info"]["block"])
+        assert page.locator("svg polyline.loss").count() == len(looped)
+        for line in looped:
+            assert page.locator(f"#B{line} svg polyline.loss").count() == 1, line
         assert page.locator("script").count() == 0
         assert page.locator("details.stdout").count() > 10
         assert not page.locator("details.stdout pre").first.is_visible()  # folded
@@ -293,3 +299,79 @@ def test_a_lesson_that_prints_a_script_tag_shows_the_text_and_runs_nothing(
 
     in_browser(check)
     assert dialogs == []
+
+
+SCREENSHOTS = Path(os.environ.get("HARNESS_REPORT_SCREENSHOTS") or ROOT / "reports" / "screenshots")
+WIDTHS = (1366, 390)
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def test_the_report_fits_a_laptop_and_a_phone_with_verdicts_in_the_gutter(
+    report: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Screenshots at 1366 and 390 px of the index, a passing page (``lessons/dl.md``) and a
+    failing one (``tests/samples/report-mini.json``), kept in ``SCREENSHOTS`` (default
+    ``reports/screenshots/``): no page is wider than the screen, and at 390 px every claim's
+    verdict is on screen in the line-number gutter, also when its code is scrolled sideways."""
+    out, results = report
+    (lesson,) = results["lessons"]
+    assert all(c["results"]["cpu"]["verdict"] != "failed" for c in lesson["claims"])  # passing
+    assert all(b["results"]["cpu"]["status"] != "failed" for b in lesson["blocks"])
+    mini = tmp_path / "mini"
+    done = harness(
+        "report", str(ROOT / "tests" / "samples" / "report-mini.json"), "--out", str(mini)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    pages = {
+        "index": out / "index.html",
+        "passing": out / "dl.html",
+        "failing": mini / "report-mini.html",
+        "failing-index": mini / "index.html",
+    }
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+
+    def check(browser: Browser) -> None:
+        page = browser.page
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            for name, file in pages.items():
+                page.goto(file.as_uri())
+                assert page.evaluate(FITS), f"{name} at {width} px is wider than the screen"
+                shot = SCREENSHOTS / f"{name}-{width}.png"
+                page.screenshot(path=str(shot))
+                shots.append(shot)
+                if name.endswith("index"):
+                    continue
+                marks = page.locator(".code .line.claim .gutter .mark")
+                assert marks.count() == page.locator(".code .line.claim").count() > 0
+                for index in range(marks.count()):
+                    mark = marks.nth(index)
+                    verdict = mark.evaluate("el => el.closest('.line').dataset.verdict")
+                    assert mark.inner_text() == SYMBOLS[verdict]
+                    assert verdict in (mark.get_attribute("class") or "").split()
+                    box = mark.bounding_box()
+                    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+                claimed = page.locator(
+                    ".code .line.claim" + (".failed" if name == "failing" else "")
+                )
+                claimed.first.evaluate("el => el.scrollIntoView({block: 'center'})")
+                shot = SCREENSHOTS / f"{name}-{width}-claims.png"  # the gutter verdicts
+                page.screenshot(path=str(shot))
+                shots.append(shot)
+                if width == 390:  # scrolled sideways, the gutter stays
+                    code = page.locator(".code", has=page.locator(".line.claim")).first
+                    code.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+                    box = code.locator(".line.claim .mark").first.bounding_box()
+                    assert box is not None and 0 <= box["x"] < 100
+        failing = page.locator(".stepper")
+        page.goto(pages["failing"].as_uri())
+        assert failing.count() == 2 and "failure 1 of 2" in failing.first.inner_text()
+        failing.first.locator("a[rel=next]").click()
+        assert page.url.endswith("#L46")
+
+    in_browser(check)
+    for shot in shots:
+        data = shot.read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000, shot
+    print(f"report screenshots: {SCREENSHOTS}")

@@ -131,7 +131,7 @@ def test_wrong_formula_and_behaviour_claims_in_the_lesson_are_caught(dl_source: 
     )
     assert messages[58] == "lessons/dl.md:58: [cpu] matrix: expected shape [3, 4], got shape [4, 3]"
     assert messages[184] == (
-        "lessons/dl.md:184: [cpu] X_train: expected dimension 1 to be 100 (100 samples), got 10 "
+        "lessons/dl.md:184: [cpu] X_train: expected dim 0 to be 100 (100 samples), got 10 "
         "(shape [10, 10])"
     )
 
@@ -222,7 +222,7 @@ def test_a_console_session_lesson_is_run_and_its_outputs_checked() -> None:
     wrong = mutate(31, "1", "2", wrong)  # the second line of the output at 30
     failures = check_text(wrong, "console.md").failures()
     assert failures == [
-        "console.md:11: [cpu] x.shape: expected [5, 3, 4, 2], found [5, 3, 4, 1]: dimension 4 "
+        "console.md:11: [cpu] x.shape: expected [5, 3, 4, 2], found [5, 3, 4, 1]: dim 3 "
         "is 2, found 1",
         "console.md:15: [cpu] print(x.sum().item()): expected output '1.0', got '0.0'",
         "console.md:30: [cpu] for i in range(2): expected output '0\\n2', got '0\\n1'",
@@ -496,3 +496,63 @@ def test_after_a_signal_no_worker_starts_and_the_next_check_runs_afresh() -> Non
         "failed",
         "passed",
     ]
+
+
+def _block_parses(monkeypatch: pytest.MonkeyPatch, codes: set[str]) -> list[str]:
+    """Every later ``ast.parse`` of a block's code, recorded (one entry per call)."""
+    import ast
+
+    seen: list[str] = []
+    real = ast.parse
+
+    def counting(source: object, *args: object, **kwargs: object) -> object:
+        if isinstance(source, str) and source in codes:
+            seen.append(source)
+        return real(source, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(ast, "parse", counting)
+    return seen
+
+
+@pytest.mark.parametrize("isolated", [False, True], ids=["reader", "isolated"])
+def test_the_worker_runs_and_instruments_each_block_from_its_one_tree(
+    monkeypatch: pytest.MonkeyPatch, isolated: bool
+) -> None:
+    """Issue 12, parse once: running the blocks (instrumenting, preludes, training loops,
+    explanations) parses no block again: each uses ``Fence.tree``, which instrumenting
+    leaves as it is."""
+    import ast
+
+    from harness.claims import find_claims
+    from harness.run.execute import run_lesson
+
+    source = (ROOT / "tests/samples/printed/printed.md").read_text(encoding="utf-8")
+    lesson = parse_lesson(source, "printed.md")
+    claims = find_claims(lesson)
+    trees = {
+        f.line: ast.dump(f.tree or ast.Module([], []), True, True) for f in lesson.python_fences
+    }
+    seen = _block_parses(monkeypatch, {f.code for f in lesson.python_fences})
+    results: dict[int, str] = {}
+    run_lesson(lesson, claims, "cpu", lambda f, r, t: results.update({f.line: r.status}),
+               isolated=isolated)  # fmt: skip
+    assert seen == []
+    assert set(results.values()) == {"passed"}, results
+    for fence in lesson.python_fences:  # instrumented copies share nodes, never change them
+        assert fence.tree is not None
+        assert ast.dump(fence.tree, True, True) == trees[fence.line]
+
+
+def test_the_worker_parses_each_block_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12: in the worker process (reading the lesson, finding its claims, running it),
+    each Python block's code is parsed once."""
+    from harness.claims import find_claims
+    from harness.run.execute import run_lesson
+
+    source = (ROOT / "tests/samples/printed/printed.md").read_text(encoding="utf-8")
+    codes = {f.code for f in parse_lesson(source, "printed.md").python_fences}
+    seen = _block_parses(monkeypatch, codes)
+    lesson = parse_lesson(source, "printed.md")
+    run_lesson(lesson, find_claims(lesson), "cpu", lambda f, r, t: None)
+    per_block = {code: seen.count(code) for code in codes}
+    assert per_block == dict.fromkeys(codes, 1)

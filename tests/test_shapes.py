@@ -168,7 +168,7 @@ def test_right_claims_pass() -> None:
 def test_a_changed_literal_fails_with_expected_and_found() -> None:
     result = match(shape("(16, 3)"), (16, 4), {}, nothing)
     assert (result.verdict, result.expected, result.actual) == ("failed", "[16, 3]", "[16, 4]")
-    assert result.message == "expected [16, 3], found [16, 4]: dimension 2 is 3, found 4"
+    assert result.message == "expected [16, 3], found [16, 4]: dim 1 is 3, found 4"
 
 
 def test_rank_mismatch_fails() -> None:
@@ -185,8 +185,7 @@ def test_one_name_must_agree_across_dimensions() -> None:
     result = match(square, (3, 4), bindings, nothing)
     assert result.verdict == "failed"
     assert result.message == (
-        "expected [n, n], found [3, 4]: dimension 2 is n = 3 (from dimension 1), found 4; "
-        "bindings: n=3"
+        "expected [n, n], found [3, 4]: dim 1 is n = 3 (from dim 0), found 4; bindings: n=3"
     )
     assert bindings == {}  # a failed claim binds nothing for the claims after it
 
@@ -198,8 +197,8 @@ def test_bindings_carry_across_claims_of_one_call() -> None:
     result = match(shape("[seq_len, batch]"), (8, 20), bindings, nothing)
     assert result.verdict == "failed"
     assert result.expected == "[seq_len=20, batch=8]"
-    assert "dimension 1 is seq_len = 20 (bound), found 8" in result.message
-    assert "dimension 2 is batch = 8 (bound), found 20" in result.message
+    assert "dim 0 is seq_len = 20 (bound), found 8" in result.message
+    assert "dim 1 is batch = 8 (bound), found 20" in result.message
     assert result.message.endswith("; bindings: batch=8, seq_len=20")
     # a fresh dict is a fresh call: the same claim passes
     assert match(shape("[seq_len, batch]"), (8, 20), {}, nothing).verdict == "passed"
@@ -210,7 +209,7 @@ def test_the_jaxtyping_style_message_lists_every_binding() -> None:
     result = match(shape("[batch, seq_len, hidden_size]"), (8, 20, 1), bindings, nothing)
     assert result.expected == "[batch=8, seq_len=20, hidden_size=64]"
     assert result.message == (
-        "expected [batch, seq_len, hidden_size], found [8, 20, 1]: dimension 3 is "
+        "expected [batch, seq_len, hidden_size], found [8, 20, 1]: dim 2 is "
         "hidden_size = 64 (bound), found 1; bindings: batch=8, seq_len=20, hidden_size=64"
     )
     assert "\n" not in result.message
@@ -225,7 +224,7 @@ def test_a_value_in_scope_wins_over_free_binding() -> None:
     bindings = {}
     result = match(claim, (4, 8, 30, 32), bindings, scope.get)
     assert result.verdict == "failed"
-    assert "dimension 4 is d_k = 64 (in scope), found 32" in result.message
+    assert "dim 3 is d_k = 64 (in scope), found 32" in result.message
     assert "d_k=64 (in scope)" in result.message
     assert bindings == {"num_heads": 8, "d_k": 64}  # values in scope are recorded even so
 
@@ -248,7 +247,7 @@ def test_a_linear_dimension_is_solved_and_binds() -> None:
     assert bindings == {"batch": 8, "hidden_size": 256}
     result = match(shape("[hidden_size]"), (255,), bindings, nothing)
     assert result.verdict == "failed"
-    assert "dimension 1 is hidden_size = 256 (bound), found 255" in result.message
+    assert "dim 0 is hidden_size = 256 (bound), found 255" in result.message
     assert match(shape("[2*n+1, n-1]"), (7, 2), {}, nothing).verdict == "passed"
     assert match(shape("[2*n+1, n-1]"), (7, 3), {}, nothing).verdict == "failed"
     # solving waits for a name bound later in the claim
@@ -291,7 +290,7 @@ def test_undecidable_dimensions_are_unchecked_and_failure_wins() -> None:
     assert zero.verdict == "unchecked" and "divides by zero" in zero.message
     both = match(shape("[a*b, 3]"), (12, 4), {}, nothing)
     assert both.verdict == "failed"
-    assert "dimension 2 is 3, found 4" in both.message
+    assert "dim 1 is 3, found 4" in both.message
 
 
 def test_named_dims_compare_by_position_and_labels_never_bind() -> None:
@@ -304,7 +303,7 @@ def test_named_dims_compare_by_position_and_labels_never_bind() -> None:
     assert wrong.verdict == "failed"
     assert wrong.message == (
         "expected [Batch=32, SeqLen=20, Features=10], found [32, 20, 12]: "
-        "Features=10 but found 12 at dimension 3"
+        "Features=10 but found 12 at dim 2"
     )
     short = match(claim, (32, 20), {}, nothing)
     assert short.verdict == "failed" and "expected 3 dimensions" in short.message
@@ -335,6 +334,6 @@ def test_a_deep_dimension_within_the_bounds_still_parses() -> None:
 
 def test_finding_a_shape_is_linear_in_the_comment() -> None:
     """50,000 ``[`` took 99 s: each opening bracket was scanned to the end of the text."""
-    small = _lines_run(lambda: find_shape("[" * 1000), "shapes.py")
-    large = _lines_run(lambda: find_shape("[" * 2000), "shapes.py")
+    small = _lines_run(lambda: find_shape("[" * 1000), "claims/shapes.py")
+    large = _lines_run(lambda: find_shape("[" * 2000), "claims/shapes.py")
     assert large / small < 2.5

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.lesson import read_lesson
+from harness.lesson import parse_lesson, read_lesson
 from harness.static.snippets import snippets, stale
 from tests.conftest import ROOT
 from tests.lessons import mutate
@@ -180,3 +180,19 @@ def test_a_file_name_with_spaces_and_parentheses_is_a_lesson_with_a_safe_id(
         "lessons/intro-copy.md:1: lesson id 'intro-copy' is also the id of "
         "lessons/intro (copy).md: give one of them another `id:` in its front matter"
     ]
+
+
+def test_snippets_are_named_by_the_heading_tokens_not_by_lines_that_look_like_headings() -> None:
+    """The heading above a block comes from the one parse (``Lesson.tokens``): a ``# 2``
+    comment in an earlier block is code, not a heading (a regex over the lines took it for
+    one, naming the snippet ``02_2``); a setext heading is one; a block's first definition
+    still comes first."""
+    text = (
+        "# Shapes\n\n```python\nimport torch\n# 2\nx = torch.zeros(2)\n```\n\n"
+        "```python\ny = x + 1\n```\n\n"
+        "Printed values\n==============\n\n```python\nprint(y)\n```\n\n"
+        "## Models\n\n```python\nclass Net:\n    pass\n```\n"
+    )
+    lesson = parse_lesson(text, "named.md")
+    names = [snippet.path.name for snippet in snippets(lesson, Path("out"))]
+    assert names == ["01_shapes.py", "02_shapes.py", "03_printed_values.py", "04_net.py"]

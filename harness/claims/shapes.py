@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal
+
+from harness.results.status import Verdict
 
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div)
 _DIM_CHARS = re.compile(r"[\w\s()+\-*/]+")
@@ -33,10 +34,13 @@ class Shape:
 
 @dataclass(frozen=True)
 class Match:
-    verdict: Literal["passed", "failed", "unchecked"]
+    verdict: Verdict  # passed, failed or unchecked
     expected: str
     actual: str
     message: str
+    # every name's value after matching, and the names whose value was in scope (not bound)
+    env: dict[str, int] = field(default_factory=dict)
+    scoped: frozenset[str] = frozenset()
 
 
 # bounds --------------------------------------------------------------------------------------
@@ -177,6 +181,11 @@ def _closing_brackets(text: str) -> dict[int, int]:
     return closing
 
 
+def names_in(shape: Shape) -> tuple[str, ...]:
+    """The names a shape's dimensions use (``[B, 2*H]``: B, H), in order of first use."""
+    return tuple(dict.fromkeys(n for dim in shape.dims for n in _dim_names(dim)))
+
+
 def format_dims(actual: Sequence[int]) -> str:
     return "[" + ", ".join(str(d) for d in actual) + "]"
 
@@ -185,6 +194,12 @@ def format_dims(actual: Sequence[int]) -> str:
 @lru_cache(maxsize=1024)
 def _tree(dim: str) -> ast.expr:
     return ast.parse(dim, mode="eval").body
+
+
+@lru_cache(maxsize=1024)
+def _dim_names(dim: str) -> tuple[str, ...]:
+    """Names in one dimension's text, in order of first appearance (read once per text)."""
+    return tuple(_names(_tree(dim)))
 
 
 def _names(node: ast.AST) -> list[str]:
@@ -211,10 +226,10 @@ def _value(node: ast.AST, env: dict[str, int]) -> Fraction:
 
 def _linear(node: ast.AST, name: str, env: dict[str, int]) -> tuple[Fraction, Fraction] | None:
     """``node`` as slope*name + offset, or None where it is not linear in ``name``."""
-    if name not in _names(node):
-        return Fraction(0), _value(node, env)
-    if isinstance(node, ast.Name):
+    if isinstance(node, ast.Name) and node.id == name:
         return Fraction(1), Fraction(0)
+    if isinstance(node, ast.Name | ast.Constant) or name not in _names(node):
+        return Fraction(0), _value(node, env)
     assert isinstance(node, ast.BinOp)
     left, right = _linear(node.left, name, env), _linear(node.right, name, env)
     if left is None or right is None:
@@ -240,17 +255,23 @@ def match(
     actual: Sequence[int],
     bindings: dict[str, int],
     lookup: Callable[[str], int | None],
+    sources: Mapping[str, str] | None = None,
 ) -> Match:
-    """Check ``actual`` against ``shape``; names new to ``bindings`` bind unless it fails."""
+    """Check ``actual`` against ``shape``; names new to ``bindings`` bind unless it fails.
+
+    Dimensions are numbered as PyTorch numbers them, from 0 (``dim 1 is 4, found 3``).
+    ``sources``: where each bound name got its value (``bound at line 40 from x.shape``), said
+    when a dimension disagrees with it."""
     found = format_dims(actual)
     trees = [_tree(d) for d in shape.dims]
     labels = shape.labels or (None,) * len(trees)
     if len(trees) != len(actual):
         said = _claim(shape, trees, None)
         message = f"expected {len(trees)} dimensions {said}, found {len(actual)}: {found}"
-        return Match("failed", _claim(shape, trees, bindings), found, message)
-    env, origin = dict(bindings), dict.fromkeys(bindings, "bound")
-    for name in dict.fromkeys(n for tree in trees for n in _names(tree)):
+        return Match(Verdict.FAILED, _claim(shape, trees, bindings), found, message)
+    env = dict(bindings)
+    origin = {name: (sources or {}).get(name, "bound") for name in bindings}
+    for name in dict.fromkeys(n for dim in shape.dims for n in _dim_names(dim)):
         scoped = None if name in env else lookup(name)
         if scoped is not None:
             env[name] = bindings[name] = scoped
@@ -263,7 +284,7 @@ def match(
         progress = False
         for index in list(pending):
             tree, size, dim = trees[index], actual[index], shape.dims[index]
-            unknown = [n for n in _names(tree) if n not in env]
+            unknown = [n for n in _dim_names(dim) if n not in env]
             try:
                 if not unknown:
                     value = _value(tree, env)
@@ -277,18 +298,18 @@ def match(
                     solved = (size - form[1]) / form[0]
                     if solved.denominator == 1 and solved >= 0:
                         env[unknown[0]] = int(solved)
-                        origin[unknown[0]] = f"from dimension {index + 1}"
+                        origin[unknown[0]] = f"from dim {index}"
                     else:
                         problems.append(
                             f"no integer value of {unknown[0]} makes {dim} = {size}"
-                            + (f" (dimension {index + 1})" if len(trees) > 1 else "")
+                            + (f" (dim {index})" if len(trees) > 1 else "")
                         )
             except ZeroDivisionError:
                 undecided[index] = f"cannot decide {dim} = {size}: it divides by zero"
             pending.remove(index)
             progress = True
     for index in pending:
-        unknown = [n for n in _names(trees[index]) if n not in env]
+        unknown = [n for n in _dim_names(shape.dims[index]) if n not in env]
         why = f"{len(unknown)} unknowns ({', '.join(unknown)})"
         if len(unknown) == 1:
             why = f"not linear in {unknown[0]}"
@@ -298,15 +319,15 @@ def match(
         f"{k}={v}" + (" (in scope)" if origin[k] == "in scope" else "") for k, v in env.items()
     )
     tail = f"; bindings: {shown}" if shown else ""
+    in_scope = frozenset(k for k, v in origin.items() if v == "in scope")
     if problems:
         message = f"expected {_claim(shape, trees, None)}, found {found}: {'; '.join(problems)}"
-        return Match("failed", expected, found, message + tail)
+        return Match(Verdict.FAILED, expected, found, message + tail, env, in_scope)
     bindings.update(env)
     if undecided:
-        return Match(
-            "unchecked", expected, found, "; ".join(undecided[i] for i in sorted(undecided)) + tail
-        )
-    return Match("passed", expected, found, "")
+        why = "; ".join(undecided[i] for i in sorted(undecided))
+        return Match(Verdict.UNCHECKED, expected, found, why + tail, env, in_scope)
+    return Match(Verdict.PASSED, expected, found, "", env, in_scope)
 
 
 def _wrong(
@@ -317,8 +338,8 @@ def _wrong(
     if dim in origin:
         said += f" ({origin[dim]})"
     if label is not None:
-        return f"{label}={said} but found {size} at dimension {index + 1}"
-    return f"dimension {index + 1} is {said}, found {size}"
+        return f"{label}={said} but found {size} at dim {index}"
+    return f"dim {index} is {said}, found {size}"
 
 
 def _claim(shape: Shape, trees: list[ast.expr], env: dict[str, int] | None) -> str:
@@ -330,7 +351,7 @@ def _claim(shape: Shape, trees: list[ast.expr], env: dict[str, int] | None) -> s
         part = dim
         if env is not None and not dim.isdigit():
             try:
-                known = all(n in env for n in _names(tree))
+                known = all(n in env for n in _dim_names(dim))
                 part += "=" + (_shown(_value(tree, env)) if known else "?")
             except ZeroDivisionError:
                 part += "=?"

@@ -82,7 +82,8 @@ class Directives:
         return code
 
 
-def _usage(name: str) -> str:
+def usage(name: str) -> str:
+    """How a directive is written (``skip "why"``), for messages."""
     return {
         "skip": 'skip "why"',
         "raises": "raises ExceptionType",
@@ -116,20 +117,18 @@ def parse_directive(comment: str, line: int, path: str) -> Directive | None:
         )
     first_line, _, rest = text.strip().partition("\n")
     if rest.strip():
-        raise LessonError(path, f"{name} takes one line: <!-- harness: {_usage(name)} -->", line)
+        raise LessonError(path, f"{name} takes one line: <!-- harness: {usage(name)} -->", line)
     try:
         args = tuple(shlex.split(first_line)[1:])
     except ValueError as error:
-        raise LessonError(
-            path, f"{name}: {error}: <!-- harness: {_usage(name)} -->", line
-        ) from None
+        raise LessonError(path, f"{name}: {error}: <!-- harness: {usage(name)} -->", line) from None
     _validate(name, args, line, path)
     return Directive(line, name, args)
 
 
 def _validate(name: str, args: tuple[str, ...], line: int, path: str) -> None:
     def bad(why: str) -> LessonError:
-        return LessonError(path, f"{name}: {why}: write <!-- harness: {_usage(name)} -->", line)
+        return LessonError(path, f"{name}: {why}: write <!-- harness: {usage(name)} -->", line)
 
     if name == "skip" and (len(args) != 1 or not args[0].strip()):
         raise bad("expected one quoted reason")

@@ -24,7 +24,6 @@ from typing import Any
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from harness.claims import parse_block
 from harness.lesson import Fence, Lesson
 from harness.run.devices import synchronize
 from harness.static.depends import dependency_map
@@ -46,7 +45,7 @@ def training_loops(lesson: Lesson) -> list[Fence]:
     """The blocks that run a training loop, in lesson order."""
     functions: dict[str, ast.AST] = {}
     for fence in lesson.python_fences:
-        tree = parse_block(fence)
+        tree = fence.tree
         if tree is not None:
             for node in ast.walk(tree):
                 if isinstance(node, ast.FunctionDef):
@@ -61,7 +60,7 @@ def training_loops(lesson: Lesson) -> list[Fence]:
 
     found = []
     for fence in lesson.python_fences:
-        tree = parse_block(fence)
+        tree = fence.tree
         if tree is None:
             continue
         loops = [n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)]
@@ -95,7 +94,7 @@ class LoopRun:
         deps = dependency_map(lesson)[fence.line]
         prelude = ast.Module([s.node for s in deps.statements], [])
         self.prelude: CodeType = compile(prelude, lesson.path, "exec")
-        block = parse_block(fence)
+        block = fence.tree
         assert block is not None
         self.code: CodeType = compile(block, lesson.path, "exec")
         self.namespace: dict[str, Any] = {}

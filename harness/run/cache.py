@@ -41,13 +41,15 @@ from typing import Any
 import harness
 from harness.claims import Claim
 from harness.lesson import Lesson
-from harness.results import JSON, BlockResult, ClaimResult
+from harness.results import JSON, BlockResult, ClaimResult, Status, Verdict
 from harness.run.outside import world_key
 from harness.static.depends import Dependencies
 
 CACHE_DIR = ".harness-cache"
 ENVIRONMENT_VARIABLE = "HARNESS_CACHE_DIR"
-SCHEMA = 2  # 2: reader-order keys cover every earlier fence and what the lesson reads outside
+# 2: reader-order keys cover every earlier fence and what the lesson reads outside;
+# 3: a training loop's block result holds its losses
+SCHEMA = 3
 DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 
 
@@ -74,8 +76,8 @@ class Entry:
         return entry
 
 
-_STATUSES = ("passed", "failed", "skipped", "not-run", "unsupported", "needs")
-_VERDICTS = ("passed", "failed", "unchecked", "not-run")
+_STATUSES = tuple(Status)
+_VERDICTS = tuple(Verdict)
 
 
 def _validate(entry: Entry) -> None:
@@ -93,6 +95,11 @@ def _validate(entry: Entry) -> None:
     moved_ok = block.moved_at is None or type(block.moved_at) is int
     if not (census_ok and flags_ok and moved_ok):
         raise ValueError("census, flags or moved_at")
+    losses = block.losses
+    if not isinstance(losses, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in losses
+    ):
+        raise ValueError("losses")
     if not isinstance(block.need, str) or not (
         block.resumed_after is None or type(block.resumed_after) is int
     ):

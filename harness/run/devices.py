@@ -13,12 +13,61 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode
 
-KNOWN = ("cpu", "cuda", "mps", "xpu")
+
+@dataclass(frozen=True)
+class Device:
+    """A torch device type: how to tell it is here, and how torch says it is not.
+
+    ``lacks``: parts of the messages torch raises on a build or machine without the device
+    (a block that raises one needs the device, ``needs.requirement``).
+    """
+
+    name: str
+    present: Callable[[], bool]
+    lacks: tuple[str, ...] = ()
+
+
+def _mps() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and bool(mps.is_available())
+
+
+def _xpu() -> bool:
+    xpu = getattr(torch, "xpu", None)
+    return xpu is not None and bool(xpu.is_available())
+
+
+# Adding a device is one entry here (and its messages, should torch say it is missing).
+DEVICES = (
+    Device("cpu", lambda: True),
+    Device(
+        "cuda",
+        lambda: bool(torch.cuda.is_available()),
+        (
+            "Torch not compiled with CUDA enabled",
+            "Found no NVIDIA driver",
+            "No CUDA GPUs are available",
+            "no CUDA-capable device",
+            "CUDA driver initialization failed",
+            "NVIDIA driver on your system is too old",
+            "torch.cuda.is_available() is False",
+            "Cannot access accelerator device when none is available",
+            "Tried to instantiate dummy base class",
+            "has no attribute '_cuda_",
+        ),
+    ),
+    Device(
+        "mps", _mps, ("'MPS' backend", "MPS backend", "torch.backends.mps.is_available() is False")
+    ),
+    Device("xpu", _xpu),
+)
+KNOWN = tuple(device.name for device in DEVICES)
 MECHANISM_LIMITS = (
     (
         "device type for generator",
@@ -29,21 +78,21 @@ MECHANISM_LIMITS = (
 
 def available() -> list[str]:
     """cpu always, then each accelerator torch can use here."""
-    found = ["cpu"]
-    if torch.cuda.is_available():
-        found.append("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        found.append("mps")
-    xpu = getattr(torch, "xpu", None)
-    if xpu is not None and xpu.is_available():
-        found.append("xpu")
+    found = [device.name for device in DEVICES if device.present()]
     accelerator = getattr(torch, "accelerator", None)
     if accelerator is not None and accelerator.is_available():
         current = accelerator.current_accelerator()
         if current is not None and current.type not in found:
             found.append(current.type)
     return found
+
+
+def has(name: str) -> bool:
+    """Whether torch can use the device type ``name`` here (a broken build: it cannot)."""
+    try:
+        return any(device.present() for device in DEVICES if device.name == name)
+    except Exception:
+        return False
 
 
 def unavailable_reason(device: str) -> str | None:
@@ -71,7 +120,10 @@ def synchronize(device: str) -> None:
         sync()
 
 
-_MOVES = {"to", "cuda", "cpu", "mps", "xpu"}
+_MOVES = {"to", *KNOWN}  # a method that moves a tensor: .to(), .cuda(), .cpu(), ...
+
+
+_BACKWARD = torch.Tensor.backward
 
 
 class Census(TorchFunctionMode):
@@ -79,15 +131,18 @@ class Census(TorchFunctionMode):
 
     Every torch function call whose result is a tensor counts once, for that tensor's device.
     A ``.to()``/``.cuda()``/``.cpu()`` whose result leaves ``expected`` records the innermost
-    lesson line that called it.
+    lesson line that called it. With ``record_losses`` (a training loop's block), each
+    ``backward()`` of a one-element tensor keeps that loss (``losses``): a detached copy on
+    its device, read once the block ended, so recording adds no synchronisation.
     """
 
-    def __init__(self, expected: str, filename: str) -> None:
+    def __init__(self, expected: str, filename: str, record_losses: bool = False) -> None:
         super().__init__()
         self.expected = expected
         self.filename = filename
         self.counts: Counter[str] = Counter()
         self.moved_at: int | None = None
+        self._losses: list[torch.Tensor] | None = [] if record_losses else None
 
     def __torch_function__(
         self,
@@ -98,7 +153,7 @@ class Census(TorchFunctionMode):
     ) -> Any:
         result = func(*args, **(kwargs or {}))
         if isinstance(result, torch.Tensor):
-            kind = result.device.type
+            kind = "cpu" if result.is_cpu else result.device.type  # is_cpu: 5x cheaper
             self.counts[kind] += 1
             if (
                 kind != self.expected
@@ -106,7 +161,25 @@ class Census(TorchFunctionMode):
                 and getattr(func, "__name__", "") in _MOVES
             ):
                 self.moved_at = self._lesson_line()
+        elif func is _BACKWARD and self._losses is not None and args:
+            self._keep_loss(args[0])
         return result
+
+    def _keep_loss(self, loss: object) -> None:
+        """Inside this handler the mode is off: the copy is neither counted nor recorded."""
+        if isinstance(loss, torch.Tensor) and self._losses is not None and loss.numel() == 1:
+            self._losses.append(loss.detach().clone())
+
+    def losses(self) -> list[float]:
+        """The losses recorded, as numbers (once the device is synchronised); a value that is
+        not a real number (complex, a tensor subclass that will not convert) is left out."""
+        values = []
+        for loss in self._losses or ():
+            try:
+                values.append(float(loss))
+            except (TypeError, ValueError, RuntimeError):
+                continue
+        return values
 
     def _lesson_line(self) -> int | None:
         frame = sys._getframe(1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import sys
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from types import CodeType, FrameType
 
 from harness.claims import Claim, Insert, Wrap
 from harness.claims.shapes import depth
-from harness.lesson import expected_exception, expected_warning
+from harness.lesson import Example, expected_exception, expected_warning
 
 PROBE = "__harness__"
 BINDINGS = "__harness_bindings__"
@@ -60,13 +61,18 @@ def _places(claims: Sequence[Claim]) -> tuple[Wraps, Inserts]:
     return _last[0][2], _last[0][3]
 
 
-class _Rewriter(ast.NodeTransformer):
+class _Rewriter:
+    """Copy on write: a node whose subtree gets a probe is copied (shallowly), every other
+    node is the parsed one, shared. The block's tree (``Fence.tree``) is never changed, so
+    it is parsed once and instrumented as often as it runs."""
+
     def __init__(self, claims: Sequence[Claim]) -> None:
         self.wraps, self.inserts = _places(claims)
-        self.probed: set[int] = set()  # id() of functions that hold a probe
 
     def visit(self, node: ast.AST) -> ast.AST:
-        node = super().visit(node)
+        node = self._children(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _holds_probe(node):
+            node = _start_bindings(node)
         if (
             isinstance(node, ast.expr)
             and hasattr(node, "lineno")
@@ -83,17 +89,38 @@ class _Rewriter(ast.NodeTransformer):
                     if place.index:  # which of the claim's shapes (a transition's result: 1)
                         args.append(ast.Constant(place.index))
                     wrapped = _call("value", args)
-            return ast.copy_location(wrapped, node)
+            return ast.copy_location(wrapped, node) if wrapped is not node else node
         return node
 
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        for name in ("body", "orelse", "finalbody"):
-            body = getattr(node, name, None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-                setattr(node, name, self._suite(body))
-        return super().generic_visit(node)
+    def _children(self, node: ast.AST) -> ast.AST:
+        """``node``, or a shallow copy of it holding its rewritten children."""
+        changed: dict[str, object] = {}
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                items = value
+                if name in _SUITES and value and isinstance(value[0], ast.stmt):
+                    items = self._suite(value)
+                rewritten = [self.visit(v) if isinstance(v, ast.AST) else v for v in items]
+                if items is not value or any(
+                    a is not b for a, b in zip(rewritten, value, strict=True)
+                ):
+                    changed[name] = rewritten
+            elif isinstance(value, ast.AST):
+                new = self.visit(value)
+                if new is not value:
+                    changed[name] = new
+        if not changed:
+            return node
+        node = copy.copy(node)
+        for name, value in changed.items():
+            setattr(node, name, value)
+        return node
 
     def _suite(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        """The statements with their probes before and after them (``body`` itself when
+        none goes there)."""
+        if not any((stmt.lineno, stmt.col_offset) in self.inserts for stmt in body):
+            return body
         out: list[ast.stmt] = []
         for stmt in body:
             pending = self.inserts.get((stmt.lineno, stmt.col_offset), [])
@@ -108,21 +135,25 @@ class _Rewriter(ast.NodeTransformer):
         return ast.copy_location(ast.Expr(call), stmt)
 
 
-def _start_bindings(tree: ast.Module) -> None:
-    """Give every function that holds a probe its own bindings dict, after its docstring."""
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        if not _holds_probe(node):
-            continue
-        first = node.body[0]
-        doc = (
-            isinstance(first, ast.Expr)
-            and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)
-        )
-        start = ast.Assign([ast.Name(BINDINGS, ast.Store())], ast.Dict([], []))
-        node.body.insert(1 if doc else 0, ast.copy_location(start, first))
+_SUITES = ("body", "orelse", "finalbody")
+
+
+def _start_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+    """A function that holds a probe starts its own bindings dict, after its docstring."""
+    first = function.body[0]
+    doc = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    start = ast.copy_location(
+        ast.Assign([ast.Name(BINDINGS, ast.Store())], ast.Dict([], [])), first
+    )
+    function = copy.copy(function)
+    function.body = (
+        [*function.body[:1], start, *function.body[1:]] if doc else [start, *function.body]
+    )
+    return function
 
 
 def _holds_probe(function: ast.AST) -> bool:
@@ -148,8 +179,8 @@ def _display(tree: ast.Module, claims: Sequence[Claim] = ()) -> None:
     ``with __harness__.expecting(claim line):``, which checks what it raised or warned."""
     expecting: dict[int, int] = {}  # statement line -> the claim line of its expected output
     for claim in claims:
-        if claim.source != "doctest" or claim.kind != "output" or claim.reason:
-            continue
+        if not isinstance(claim.parsed, Example) or claim.reason:
+            continue  # only a console example's own expected output can expect an exception
         if expected_exception(claim.text) or expected_warning(claim.text):
             for place in claim.places:
                 if isinstance(place, Insert) and place.where == "before":
@@ -179,15 +210,17 @@ def _is_probe(stmt: ast.stmt) -> bool:
 
 
 def instrument(tree: ast.Module, claims: Sequence[Claim], console: bool = False) -> ast.Module:
-    """Insert the probes of ``claims`` into ``tree`` (lesson line numbers), in place.
+    """``tree`` with the probes of ``claims`` inserted (lesson line numbers): a new tree that
+    shares every node no probe touches; ``tree`` itself is left as it is.
 
     ``console``: a doctest-style block, whose expression statements display their values.
     """
-    _Rewriter(claims).visit(tree)
+    tree = ast.Module(list(tree.body), list(tree.type_ignores))
+    rewritten = _Rewriter(claims).visit(tree)
+    assert isinstance(rewritten, ast.Module)
     if console:
-        _display(tree, claims)
-    _start_bindings(tree)
-    return ast.fix_missing_locations(tree)
+        _display(rewritten, claims)
+    return ast.fix_missing_locations(rewritten)
 
 
 def compile_block(

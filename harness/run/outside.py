@@ -30,7 +30,6 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
-from harness.claims import parse_block
 from harness.lesson import Lesson
 
 _NAME = re.compile(r"[A-Z_][A-Z0-9_]{1,63}")
@@ -60,7 +59,7 @@ _MODULE_LIMIT = 200  # local modules followed per lesson, so a cycle or a huge t
 def world_key(lesson: Lesson) -> str | None:
     """A digest of what ``lesson`` reads outside its text; None when it reads the whole
     environment (it cannot be keyed: it always runs)."""
-    trees = [tree for fence in lesson.python_fences if (tree := parse_block(fence)) is not None]
+    trees = [tree for fence in lesson.python_fences if (tree := fence.tree) is not None]
     if any(reads_whole_environment(tree) for tree in trees):
         return None
     digest = hashlib.sha256()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import ast
 
-from harness.claims import behaviours, parse_block
+from harness.claims import kinds
 from harness.lesson import Lesson
-from harness.results import ClaimResult, LessonResult
+from harness.results import ClaimResult, LessonResult, Status, Verdict
 
 Contributions = dict[int, dict[int, ClaimResult]]  # block line -> claim line -> its checks
 
@@ -17,7 +17,7 @@ def enclosing_function(lesson: Lesson, block: int, line: int) -> tuple[str, int,
     """The innermost function (``Net.forward``) whose body holds ``line`` of the block at
     ``block``: its name, its ``def`` line and its last line; None at the top level."""
     fence = next((f for f in lesson.python_fences if f.line == block), None)
-    tree = parse_block(fence) if fence is not None else None
+    tree = fence.tree if fence is not None else None
     found: tuple[str, int, int] | None = None
     todo: list[tuple[ast.AST, str]] = [(tree, "")] if tree is not None else []
     while todo:
@@ -43,7 +43,7 @@ def fold(result: LessonResult, device: str, contributions: Contributions) -> Non
         for line, tally in contributions[block].items():
             if line in lines:
                 per_device = result.verdicts.setdefault(line, {})
-                per_device.setdefault(device, ClaimResult("not-run")).fold(tally)
+                per_device.setdefault(device, ClaimResult(Verdict.NOT_RUN)).fold(tally)
 
 
 def settle(result: LessonResult, device: str, only: int | None) -> None:
@@ -52,8 +52,13 @@ def settle(result: LessonResult, device: str, only: int | None) -> None:
         block = result.blocks.get(only, {}).get(device)
         for line, per_device in result.verdicts.items():
             verdict = per_device.get(device)
-            if verdict and verdict.verdict == "failed" and block and block.status == "passed":
-                block.status, block.reason = "failed", f"claim at line {line} failed"
+            if (
+                verdict
+                and verdict.verdict == Verdict.FAILED
+                and block
+                and block.status == Status.PASSED
+            ):
+                block.status, block.reason = Status.FAILED, f"claim at line {line} failed"
     for claim in result.claims:
         if only is not None and claim.block != only:
             continue  # another block's claim: its own run settles it
@@ -61,15 +66,13 @@ def settle(result: LessonResult, device: str, only: int | None) -> None:
         verdict = per_device.get(device)
         if verdict is None:
             if claim.reason:
-                verdict = ClaimResult("unchecked", message=claim.reason)
+                verdict = ClaimResult(Verdict.UNCHECKED, message=claim.reason)
             else:
                 block = result.blocks.get(claim.block, {}).get(device)
-                called = claim.kind == "behaviour" and any(
-                    b.when_called for b, _ in behaviours.read(claim.text) or []
-                )
+                known = kinds.of(claim).not_run_reason(claim)  # the kind's own why
                 function = enclosing_function(result.lesson, claim.block, claim.line)
                 stopped = block.error if block is not None else None
-                if block is not None and block.status == "needs":
+                if block is not None and block.status == Status.NEEDS:
                     why = f"its block {block.reason}"
                 elif stopped is not None and stopped.type == "TimeLimit" and function:
                     why = (
@@ -79,19 +82,19 @@ def settle(result: LessonResult, device: str, only: int | None) -> None:
                     )
                 elif stopped is not None and stopped.type == "TimeLimit":
                     why = f"its block ran past its time limit: {stopped.message}"
-                elif block is not None and block.status == "failed" and stopped is not None:
+                elif block is not None and block.status == Status.FAILED and stopped is not None:
                     if function and stopped.line is not None and stopped.line > function[2]:
                         why = f"never called: {function[0]} (line {function[1]})"
                     else:
                         why = "its block failed before this line ran"
-                elif block is not None and block.status == "skipped":
+                elif block is not None and block.status == Status.SKIPPED:
                     why = f"its block was skipped: {block.reason}"
-                elif block is not None and block.status == "not-run":
+                elif block is not None and block.status == Status.NOT_RUN:
                     why = f"its block did not run: {block.reason or 'no result'}"
                 elif block is not None and block.reason.startswith("raised "):
                     why = f"its block {block.reason}, before this line ran"
-                elif called:
-                    why = "the layer built on this line was never called (or the line never ran)"
+                elif known:
+                    why = known
                 elif function:
                     why = (
                         f"never called: {function[0]} (line {function[1]}) is not called by "
@@ -99,10 +102,10 @@ def settle(result: LessonResult, device: str, only: int | None) -> None:
                     )
                 else:
                     why = "this line never ran (is the function ever called?)"
-                verdict = ClaimResult("not-run", message=why)
+                verdict = ClaimResult(Verdict.NOT_RUN, message=why)
             per_device[device] = verdict
-        if verdict.verdict == "failed":
+        if verdict.verdict == Verdict.FAILED:
             block = result.blocks.get(claim.block, {}).get(device)
-            if block is not None and block.status == "passed":
-                block.status = "failed"
+            if block is not None and block.status == Status.PASSED:
+                block.status = Status.FAILED
                 block.reason = f"claim at line {claim.line} failed"

@@ -1,16 +1,9 @@
 """The worker process: ``python -m harness.run.worker FD`` runs one lesson on one device.
 
-It reads ``{"path", "source", "device", "isolated", "only", "memory_limit", "protect", "setup",
-"resume", "timed_out"}`` as JSON on stdin (``setup``: the project configuration's code,
-``Setup.to_json``; ``resume``, ``timed_out``: after a block's time limit, the block to resume
-from and the blocks that ran too long, see ``execute.run_lesson``) and writes one JSON line per
-event to file descriptor FD (not stdout, which the lesson may write to directly):
-``{"available": [...]}`` first, then ``{"start": LINE}`` before a block and ``{"block": LINE,
-"result": {...}, "claims": {LINE: {...}}}`` after it, where ``claims`` holds the claim checks
-made while that block ran (its contribution, folded by the runner), and ``{"done": true}`` after
-the last block: from then on the runner waits a short grace period for threads and processes the
-lesson left, then ends the worker's session. A process the lesson forks sends nothing, and the
-event descriptor is not inherited by programs the lesson starts.
+It reads a ``protocol.Request`` as JSON on stdin and writes its events (``protocol``), one JSON
+line each, to file descriptor FD (not stdout, which the lesson may write to directly). A
+process the lesson forks sends nothing, and the event descriptor is not inherited by programs
+the lesson starts.
 
 Before the lesson runs, the worker limits its own data memory (``memory_limit`` MB,
 ``RLIMIT_DATA``; 0: none) and refuses, through an audit hook, Python-level writes into the
@@ -19,19 +12,16 @@ Before the lesson runs, the worker limits its own data memory (``memory_limit`` 
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import signal
 import sys
-from dataclasses import asdict
 from typing import IO
 
 from harness.claims import find_claims
-from harness.config import Setup
 from harness.lesson import Fence, parse_lesson
 from harness.results import BlockResult, ClaimResult
-from harness.run import devices, guard
+from harness.run import devices, guard, protocol
 from harness.run.execute import run_lesson
 
 
@@ -75,49 +65,46 @@ def main(argv: list[str]) -> int:
     events: IO[str] = os.fdopen(descriptor, "w", buffering=1, encoding="utf-8")
     worker = os.getpid()
 
-    def send(event: dict[str, object]) -> None:
+    def send(event: protocol.Event) -> None:
         if os.getpid() != worker:  # a process the lesson forked: it reports nothing
             return
-        events.write(json.dumps(event) + "\n")
+        events.write(protocol.encode(event) + "\n")
         events.flush()
 
-    request = json.loads(sys.stdin.read())
-    send({"available": devices.available()})
-    reason = devices.unavailable_reason(request["device"])
+    request = protocol.Request.from_json(sys.stdin.read())
+    send(protocol.Available(tuple(devices.available())))
+    reason = devices.unavailable_reason(request.device)
     if reason is not None:
-        send({"unavailable": reason})
+        send(protocol.Unavailable(reason))
         return 0
-    lesson = parse_lesson(request["source"], request["path"])
+    lesson = parse_lesson(request.source, request.path)
     claims = find_claims(lesson)
-    memory_limit = int(request.get("memory_limit") or 0)
 
     def on_block(fence: Fence, result: BlockResult, tallies: dict[int, ClaimResult]) -> None:
-        _explain_memory(result, memory_limit)
-        contribution = {str(line): asdict(tally) for line, tally in tallies.items()}
-        send({"block": fence.line, "result": asdict(result), "claims": contribution})
+        _explain_memory(result, request.memory_limit)
+        send(protocol.Finished(fence.line, result, tallies))
 
     def on_start(fence: Fence) -> None:
-        send({"start": fence.line})
+        send(protocol.Started(fence.line))
 
-    only = request.get("only")
-    limit_memory(memory_limit)
-    if request.get("protect"):
-        guard.install(request["protect"])
+    limit_memory(request.memory_limit)
+    if request.protect:
+        guard.install(request.protect)
     run_lesson(
         lesson,
         claims,
-        request["device"],
+        request.device,
         on_block,
         on_start,
-        isolated=bool(request.get("isolated")),
-        only=set(only) if isinstance(only, list) else only,
-        resume=request.get("resume"),  # after a time limit: from that block on (the runner's)
-        timed_out=set(request.get("timed_out") or ()),
-        setup=Setup.from_json(request.get("setup")),
+        isolated=request.isolated,
+        only=request.only,
+        resume=request.resume,  # after a time limit: from that block on (the runner's)
+        timed_out=request.timed_out,
+        setup=request.setup,
     )
     if os.getpid() != worker:  # a fork of the lesson's that ran on to the end: not the worker
         os._exit(0)
-    send({"done": True})  # the runner ends the lesson's leftover threads and processes
+    send(protocol.Done())  # the runner ends the lesson's leftover threads and processes
     events.close()
     return 0
 

@@ -14,8 +14,7 @@ import bisect
 import builtins
 from dataclasses import dataclass, replace
 
-from harness.claims import parse_block
-from harness.lesson import Fence, Lesson
+from harness.lesson import Fence, Lesson, module_names, names_bound
 
 BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__"}
 
@@ -50,40 +49,6 @@ class Dependencies:
     @property
     def self_contained(self) -> bool:
         return not self.needs
-
-
-def _bound_inside(node: ast.AST) -> set[str]:
-    """Names bound anywhere inside a statement: assignments, parameters, imports, defs."""
-    names: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store | ast.Del):
-            names.add(child.id)
-        elif isinstance(child, ast.arg):
-            names.add(child.arg)
-        elif isinstance(child, ast.alias):
-            names.add((child.asname or child.name).split(".")[0])
-        elif isinstance(
-            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler
-        ):
-            names.add(child.name or "")
-    return names
-
-
-def _defines(node: ast.stmt) -> set[str]:
-    """Names a top-level statement binds in the module namespace."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return {(a.asname or a.name).split(".")[0] for a in node.names}
-    names: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(child.name)
-        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-            names.add(child.id)
-        elif isinstance(child, ast.alias):
-            names.add((child.asname or child.name).split(".")[0])
-    return names
 
 
 def _root(node: ast.expr) -> str | None:
@@ -126,7 +91,7 @@ def _uses(node: ast.stmt) -> set[str]:
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             loads.add(node.target.id)
         return loads - BUILTINS
-    local = _bound_inside(node) - _defines(node)  # parameters and locals of defs inside
+    local = names_bound(node) - module_names(node)  # parameters and locals of defs inside
     first_store: dict[str, tuple[int, int]] = {}
     for child in ast.walk(node):
         if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
@@ -146,7 +111,7 @@ def _loads(node: ast.AST) -> set[str]:
 
 
 def statements(fence: Fence) -> list[Statement]:
-    tree = parse_block(fence)
+    tree = fence.tree
     if tree is None:
         return []
     return [
@@ -154,7 +119,7 @@ def statements(fence: Fence) -> list[Statement]:
             fence.line,
             index,
             node,
-            frozenset(_defines(node)),
+            module_names(node),
             frozenset(_uses(node)),
             frozenset(_changes(node)),
         )

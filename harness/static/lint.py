@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from harness.claims import parse_block
 from harness.lesson import Lesson
 
 FACTORIES = frozenset(
@@ -26,10 +25,10 @@ class Note:
 
 
 def device_fragile(lesson: Lesson) -> list[Note]:
-    # the lesson's own warnings (front matter that is not YAML) come along as notes
+    # the lesson's own warnings (front matter that is not YAML, hints) come along as notes
     notes: list[Note] = [Note(line, kind, message) for line, kind, message in lesson.warnings]
     for fence in lesson.python_fences:
-        tree = parse_block(fence)
+        tree = fence.tree
         if tree is None:
             continue
         for function in ast.walk(tree):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.lesson import Fence, Lesson
+from harness.lesson.fragments import defined, fragment_source
 from harness.static.depends import Dependencies, Statement, dependency_map
 
 MARK = "# Made by `harness extract`; do not edit, regenerate."  # line 2 of every snippet
@@ -23,25 +24,37 @@ class Snippet:
     text: str
 
 
+def heading_before(lesson: Lesson, line: int) -> str:
+    """The text of the last heading that starts above lesson line ``line`` ("" if none)."""
+    heading = ""
+    tokens = lesson.tokens
+    for index, token in enumerate(tokens[:-1]):
+        if token.type != "heading_open" or token.map is None:
+            continue
+        if token.map[0] + 1 >= line:
+            break
+        heading = tokens[index + 1].content.strip()
+    return heading
+
+
 def _slug(lesson: Lesson, fence: Fence) -> str:
     """The first class or function the block defines, else the heading above it."""
-    try:
-        tree = ast.parse(fence.code)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        tree = ast.Module([], [])
-    for node in tree.body:
+    if fence.fragment_of and fence.tree is not None:  # a method: its own name
+        return next(iter(defined(fence.tree)), "block").lower()
+    for node in fence.tree.body if fence.tree is not None else ():
         if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             return node.name.lower()
-    heading = ""
-    for line in lesson.source.splitlines()[: fence.line - 1]:
-        if re.match(r"#{1,6}\s", line):
-            heading = line.lstrip("#").strip()
+    heading = heading_before(lesson, fence.line)
     return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")[:40] or "block"
 
 
 def statement_source(fence: Fence, statement: Statement) -> str:
     """The lines of a top-level statement as written in its block (decorators included)."""
     node = statement.node
+    if fence.fragment_of and fence.tree is not None:  # the class body and its setting, once
+        if node is not fence.tree.body[0]:
+            return ""
+        return fragment_source(fence.code, fence.fragment_of, defined(fence.tree))
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
     last = node.end_lineno or node.lineno
     lines = fence.code.splitlines()
@@ -64,8 +77,18 @@ def render(lesson: Lesson, fence: Fence, deps: Dependencies, number: int) -> str
         how = "as Python: prompts and expected outputs removed"
     elif fence.directives.replacements:
         how = "with its replace directives applied"
+    code = fence.code
+    if fence.fragment_of and fence.tree is not None:
+        how = f"methods of {fence.fragment_of}, set on it after the class body"
+        code = fragment_source(fence.code, fence.fragment_of, defined(fence.tree))
     out += ["", f"# {lesson.path}:{fence.code_line} (the block, {how})"]
-    return "\n".join(out) + "\n" + fence.code
+    return "\n".join(out) + "\n" + code
+
+
+def snippet_name(lesson: Lesson, fence: Fence, number: int) -> str:
+    """A block's name: its number among the Python blocks and its slug (``09_lstmclassifier``);
+    snippet files and pytest ids both use it."""
+    return f"{number:02d}_{_slug(lesson, fence)}"
 
 
 def snippets(lesson: Lesson, root: Path) -> list[Snippet]:
@@ -73,7 +96,7 @@ def snippets(lesson: Lesson, root: Path) -> list[Snippet]:
     folder = root / lesson.id
     return [
         Snippet(
-            folder / f"{number:02d}_{_slug(lesson, fence)}.py",
+            folder / f"{snippet_name(lesson, fence, number)}.py",
             render(lesson, fence, deps[fence.line], number),
         )
         for number, fence in enumerate(lesson.python_fences, start=1)
