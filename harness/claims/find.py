@@ -17,6 +17,7 @@ from harness.claims.block import comments
 from harness.claims.docstrings import docstring_claims, example_claims
 from harness.claims.lineage import Lazy
 from harness.claims.model import Claim, Comment
+from harness.claims.near_shapes import near_shape
 from harness.claims.place import Index
 from harness.claims.shapes import MAX_TEXT
 from harness.lesson import Fence, Lesson, lesson_names, source_lines
@@ -72,7 +73,7 @@ def read_comments(lesson: Lesson) -> tuple[list[Claim], list[Comment]]:
             reading = kinds.Reading(fence, index, known, lineage, following, consumed)
             claim = _comment_claim(comment, reading)
             if claim is None:
-                prose.append(comment)
+                prose.append(replace(comment, hint=near_shape(comment.text)))
             else:
                 found.append(claim)
         if tree is not None:

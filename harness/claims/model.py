@@ -65,3 +65,4 @@ class Comment:
     col: int
     text: str
     trailing: bool
+    hint: str = field(default="", compare=False, repr=False)  # a near-shape: what was meant

@@ -165,5 +165,8 @@ def coverage_lines(result: LessonResult) -> list[str]:
                     f"{path}:{claim.line}: [{device}] {verdict.verdict}: {claim.text}: "
                     f"{verdict.message}"
                 )
-    lines += [f"{path}:{c.line}: prose: {c.text}" for c in result.prose]
+    for comment in result.prose:
+        lines.append(f"{path}:{comment.line}: prose: {comment.text}")
+        if comment.hint:  # a near-shape: what the author probably meant
+            lines.append(f"{path}:{comment.line}: {comment.hint}")
     return [one_line(line) for line in lines]
