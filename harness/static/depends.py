@@ -46,10 +46,6 @@ class Dependencies:
     needs: tuple[Need, ...]  # names the block borrows directly
     statements: tuple[Statement, ...]  # every earlier statement it needs, in lesson order
 
-    @property
-    def self_contained(self) -> bool:
-        return not self.needs
-
 
 def _root(node: ast.expr) -> str | None:
     while isinstance(node, ast.Attribute | ast.Subscript):
