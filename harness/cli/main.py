@@ -11,6 +11,7 @@ from harness.cli.exits import EXIT_UNUSABLE
 from harness.cli.extract import extract
 from harness.cli.parser import _parser
 from harness.cli.report import report
+from harness.cli.watch import watch
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return check(args)
+    if args.command == "watch":
+        return watch(args)
     if args.command == "extract":
         return extract(args)
     if args.command == "report":

@@ -66,6 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"harness {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     _check_options(commands.add_parser("check", help="run lessons and check their claims"))
+    watch = commands.add_parser(
+        "watch", help="check, then check again each time a lesson or its configuration is saved"
+    )
+    _check_options(watch)
+    watch.add_argument(
+        "--interval", type=float, default=0.3, help="seconds between looks (default: 0.3)"
+    )
+    watch.add_argument(
+        "--runs", type=int, default=0, metavar="N", help="stop after N checks (default: never)"
+    )
     report = commands.add_parser(
         "report", help="write the HTML report from JSON results (runs nothing)"
     )
