@@ -158,3 +158,17 @@ def test_a_parameter_count_that_overflows_is_unchecked_at_the_probe_too() -> Non
     assert behaviour.check is not None
     outcome = behaviour.check(match, torch.nn.Linear(2, 2), behaviours.Context())
     assert outcome is not None and outcome.verdict == "unchecked"
+
+
+def test_labels_that_never_reach_the_last_claimed_class_fail_or_are_unchecked() -> None:
+    """``# 12 classes`` on 1,000 labels from 0 to 9 used to pass (labels within [0, 12)): a
+    claim nothing showed. Enough labels and no label 11: failed; four labels: unchecked."""
+    result = check_lesson(read_lesson(SAMPLES / "claims" / "classes.md"), ["cpu"])
+    verdicts = {line: result.verdicts[line]["cpu"] for line in (6, 7, 8)}
+    assert verdicts[6].verdict == "passed"
+    assert verdicts[7].verdict == "failed"
+    assert "expected 12 classes, got labels from 0 to 9 in 1000 labels: no label is 11" in (
+        verdicts[7].message
+    )
+    assert verdicts[8].verdict == "unchecked"
+    assert "too few to say classes 2 to 4 are missing" in verdicts[8].message

@@ -170,6 +170,9 @@ def samples(match: re.Match[str], value_: Any, context: Context) -> Outcome:
     return _first_dimension(value_, number(match.group(1)), match.group(0))
 
 
+FEW_PER_CLASS = 20  # labels per claimed class below which a class never seen proves nothing
+
+
 @value(NUMBER + r" (?:classes|categories|labels)")
 def classes(match: re.Match[str], value_: Any, context: Context) -> Outcome:
     """Labels within [0, N), or an output N wide."""
@@ -194,8 +197,20 @@ def classes(match: re.Match[str], value_: Any, context: Context) -> Outcome:
             f"{want} classes in the last dimension", f"{width} (shape {shape_list(value_)})"
         )
     low, high = int(value_.min()), int(value_.max())
-    if low >= 0 and high < want:
+    if low >= 0 and high == want - 1:
         return passed(f"labels in [0, {want})", f"labels in [{low}, {high}]")
+    if low >= 0 and high < want - 1:  # fewer classes seen than claimed
+        if value_.numel() < FEW_PER_CLASS * want:  # too few labels to say a class is missing
+            return unchecked(
+                f"{want} classes claimed; the {value_.numel()} labels go up to {high} only, too "
+                f"few to say classes {high + 1} to {want - 1} are missing"
+            )
+        return failed(
+            f"labels in [0, {want}), up to {want - 1}",
+            f"labels in [{low}, {high}]",
+            f"expected {want} classes, got labels from {low} to {high} in {value_.numel()} labels: "
+            f"no label is {want - 1}",
+        )
     return failed(
         f"labels in [0, {want})",
         f"labels in [{low}, {high}]",
