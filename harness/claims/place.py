@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 
 from harness.claims.block import unparse
 from harness.claims.model import Claim, Comment, Insert, Placement, Wrap
+from harness.claims.shapes import Shape
 
 
 @dataclass
@@ -150,6 +151,20 @@ class ClaimMaker(Protocol):
     ) -> Claim: ...
 
 
+def claim_maker(
+    comment: Comment, kind: str, block: int, parsed: object = None, shapes: tuple[Shape, ...] = ()
+) -> ClaimMaker:
+    """The claim of ``comment``, made once the placing knows its subject and places (or why
+    it cannot be checked)."""
+
+    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
+        return Claim(
+            comment.line, comment.text, kind, subject, block, shapes, places, reason, parsed=parsed
+        )
+
+    return claim
+
+
 def _keyword_call(stmt: ast.stmt, node: ast.expr) -> ast.Call | None:
     """The call that ``node`` (a plain value: ``padding=1``) is an argument of; None when
     ``node`` is itself a call (``nn.Conv2d(...)`` inside ``nn.Sequential(...)``)."""
@@ -187,10 +202,7 @@ def value_claim(
     an in-place call on the line makes it unusable; ``built``: on a keyword-argument line of a
     call spread over several lines, the claim is about what the call builds."""
 
-    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
-        return Claim(
-            comment.line, comment.text, kind, subject, block, (), places, reason, parsed=parsed
-        )
+    claim = claim_maker(comment, kind, block, parsed)
 
     if index is None:
         return claim("")
@@ -236,10 +248,7 @@ def call_claim(
 ) -> Claim:
     """A claim about the object whose method the line calls: looked at before and after."""
 
-    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
-        return Claim(
-            comment.line, comment.text, kind, subject, block, (), places, reason, parsed=parsed
-        )
+    claim = claim_maker(comment, kind, block, parsed)
 
     if index is None:
         return claim("")

@@ -8,8 +8,8 @@ import bisect
 
 from harness.claims.block import unparse
 from harness.claims.lineage import MAX_LINEAGE, Lazy
-from harness.claims.model import Claim, Comment, Insert, Placement
-from harness.claims.place import Index, is_print
+from harness.claims.model import Claim, Comment, Insert
+from harness.claims.place import Index, claim_maker, is_print
 
 COUNTS = frozenset({"parameter_count", "labelled_parameter_count"})
 COUNTED = "int:"  # a candidate name whose integer value is itself a parameter count
@@ -21,10 +21,7 @@ def count_claim(
     """A parameter count on a line of its own: about the last module built or printed before
     it (or a count computed with ``numel``), looked up where the comment stands."""
 
-    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
-        return Claim(
-            comment.line, comment.text, kind, subject, block, (), places, reason, parsed=parsed
-        )
+    claim = claim_maker(comment, kind, block, parsed)
 
     position = index.position(comment.line, comment.col) if index is not None else None
     if position is None:

@@ -6,17 +6,23 @@ from __future__ import annotations
 import ast
 
 from harness.claims.block import unparse
-from harness.claims.model import Claim, Comment, Placement
-from harness.claims.place import ClaimMaker, Index, around, assigned, is_print, value_on_line, wrap
+from harness.claims.model import Claim, Comment
+from harness.claims.place import (
+    ClaimMaker,
+    Index,
+    around,
+    assigned,
+    claim_maker,
+    is_print,
+    value_on_line,
+    wrap,
+)
 from harness.claims.printed import print_run
 from harness.claims.shape_text import ShapeText
 
 
 def shape_claim(comment: Comment, said: ShapeText, index: Index | None, block: int) -> Claim:
-    def claim(subject: str, places: tuple[Placement, ...] = (), reason: str = "") -> Claim:
-        return Claim(
-            comment.line, comment.text, "shape", subject, block, said.shapes, places, reason
-        )
+    claim = claim_maker(comment, "shape", block, shapes=said.shapes)
 
     if index is None:  # the block does not parse: its claims are not run
         return claim(said.label or "")
