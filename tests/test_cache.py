@@ -142,6 +142,49 @@ def test_an_edited_comment_runs_the_lesson_again_in_reader_order(work: Path) -> 
     assert again.stdout.splitlines()[-1].endswith(", 0 workers, torch False")
 
 
+def test_an_edited_claim_runs_the_lesson_up_to_its_block_the_rest_from_the_cache(
+    work: Path,
+) -> None:
+    """A top-level claim in block 44 made wrong: blocks up to 44 run (only 44), the 16 after
+    it are answered from the cache, and every verdict is the one a full run gives."""
+    (work / "dl.md").write_text(mutate(58, "Random 3x4 matrix", "Random 3x5 matrix"))
+    done = harness(work, "dl.md", "--devices", "cpu", "--json", "edited.json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = _plain(done.stdout)
+    assert lines[0] == "dl.md:58: [cpu] matrix: expected shape [3, 5], got shape [3, 4]"
+    assert "dl.md: 1 block ran, 16 from the cache" in lines
+    assert cached_lines(work / "edited.json") == PYTHON[1:]
+    full = harness(work, "dl.md", "--devices", "cpu", "--no-cache", "--json", "full.json")
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert outcome(work / "edited.json") == outcome(work / "full.json")
+
+
+CRASH = """\
+```python
+import os
+x = 1  # the first block
+if "CR" + "ASH!" in open({path!r}).read():
+    os._exit(3)
+```
+
+```python
+y = x + 1
+print(y)
+```
+"""
+
+
+def test_a_partial_run_that_ends_early_runs_the_whole_lesson(tmp_path: Path) -> None:
+    """A comment edit in block 1 leaves block 2's key as it was; when block 1 now ends its
+    worker, block 2 is not run, as in a reader's run, not served passed from the cache."""
+    first = CRASH.format(path=str(tmp_path / "l.md"))
+    edited = first.replace("# the first block", "# the first block CRASH!")
+    incremental, full = _edit_and_compare(tmp_path, first, edited)
+    assert "l.md: 1 block ran, 0 from the cache" in incremental  # block 2 did not run
+    assert _verdicts(incremental) == _verdicts(full)
+    assert _verdicts(full)[-1].startswith("0 passed, 1 failed, 1 not-run (blocks)"), full
+
+
 def test_a_claim_made_wrong_is_caught_not_served_from_the_cache(work: Path) -> None:
     lesson = work / "dl.md"
     lesson.write_text(mutate(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]"))
@@ -273,14 +316,22 @@ def _changed(before: dict[int, str], after: dict[int, str]) -> list[int]:
 PYTHON = [44, 70, 92, 127, 158, 205, 267, 294, 343, 393, 426, 461, 509, 566, 607, 680, 703]
 
 
-def test_reader_keys_cover_every_earlier_block(dl_source: str) -> None:
-    """In reader order a block sees all that ran before it: an edit changes the key of its
-    block and of every later one, never of an earlier one."""
+def test_reader_keys_cover_the_code_of_every_earlier_block(dl_source: str) -> None:
+    """In reader order a block sees all the code that ran before it: a code edit changes the
+    key of its block and of every later one, never of an earlier one. A comment reaches later
+    blocks only as a claim inside a function (checked where it is called): a comment or a
+    top-level claim changes its own block's key alone."""
     keys = _keys(dl_source, mode="reader")
     assert _keys(dl_source, mode="reader") == keys
     assert _changed(keys, _keys(dl_source)) == PYTHON  # the mode is in the key
-    prose = mutate(441, "attention scores", "the scores")
-    assert _changed(keys, _keys(prose, mode="reader")) == [n for n in PYTHON if n >= 426]
+    prose = mutate(441, "attention scores", "the scores")  # a comment inside forward
+    assert _changed(keys, _keys(prose, mode="reader")) == [426]
+    top_level_claim = mutate(58, "Random 3x4 matrix", "Random 3x5 matrix")
+    assert _changed(keys, _keys(top_level_claim, mode="reader")) == [44]
+    in_forward = mutate(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]")
+    assert _changed(keys, _keys(in_forward, mode="reader")) == [n for n in PYTHON if n >= 426]
+    code = mutate(442, "scores = self.attention", "scores = 1 * self.attention")
+    assert _changed(keys, _keys(code, mode="reader")) == [n for n in PYTHON if n >= 426]
     assert (
         _changed(keys, _keys(mutate(45, "import torch", "import torch as torch"), mode="reader"))
         == PYTHON

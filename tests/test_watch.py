@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ STATE = (
     "builtins.harness_watch_seen = seen + 1\n"
     "print(seen)  # 0\n```\n"
 )
+PARENT = "\n```python\nimport os\nprint(os.getppid())\n```\n"
 
 
 def _watch(folder: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
@@ -57,18 +59,29 @@ def test_an_edit_that_makes_a_claim_wrong_is_reported_by_the_next_round(tmp_path
 
 def test_module_state_from_one_round_never_reaches_the_next(tmp_path: Path) -> None:
     """The block counts its runs in ``builtins``: a second round in the same process would
-    print 1 and fail its claim ``# 0``."""
+    print 1 and fail its claim ``# 0``. Both rounds ran in workers forked from one warm
+    process (the parent each worker prints), not in new processes started by the watch."""
     lesson = tmp_path / "l.md"
-    lesson.write_text(STATE)
-    process, out = _watch(tmp_path, "--runs", "2", "--no-cache")
+    lesson.write_text(STATE + PARENT)
+    process, out = _watch(tmp_path, "--runs", "2", "--no-cache", "--json", "r.json")
     _wait_for(out, "harness watch: waiting for a change to l.md", process)
-    lesson.write_text(STATE + "\nSaved again.\n")
+    first = _stdout(tmp_path / "r.json", 10)
+    lesson.write_text(STATE + PARENT + "\nSaved again.\n")
     assert process.wait(timeout=240) == 0, out.read_text()
     closing = [line for line in out.read_text().splitlines() if "(blocks); claims:" in line]
     assert (
         closing
-        == ["1 passed, 0 failed (blocks); claims: 1 passed, 0 failed, 0 unchecked, 0 not-run"] * 2
+        == ["2 passed, 0 failed (blocks); claims: 1 passed, 0 failed, 0 unchecked, 0 not-run"] * 2
     )
+    parent = int(first)
+    assert parent != process.pid and _stdout(tmp_path / "r.json", 10) == first
+    assert not Path(f"/proc/{parent}").exists()  # the warm process ended with the watch
+
+
+def _stdout(results: Path, line: int) -> str:
+    (lesson,) = json.loads(results.read_text())["lessons"]
+    (block,) = [b for b in lesson["blocks"] if b["line"] == line]
+    return str(block["results"]["cpu"]["stdout"])
 
 
 def test_stamps_see_a_save_and_a_new_configuration(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """``harness watch``: check, then check again each time a lesson (or its configuration) is saved.
 
 Each round is an ordinary ``harness check`` with the same options and the same messages; the
-cache answers what did not change, so only edited lessons run again. Every round starts new
-worker processes: nothing a lesson left in a worker reaches the next round. Ctrl-C between
-rounds ends the watch (exit 130); during a round it ends the round as ``harness check`` does.
+cache answers what did not change, so only what an edit touched runs again (in reader order,
+a lesson up to its last edited block). The workers are forked from a warm process that
+imported torch once (``harness.run.warm``): a fresh one per lesson and device each round, so
+nothing a lesson left in a worker reaches the next round. Ctrl-C between rounds ends the
+watch (exit 130); during a round it ends the round as ``harness check`` does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness.cli.check import check
+from harness.run import warm
 
 CONFIG_FILES = ("harness.toml", "pyproject.toml")  # a project configuration changes results too
 
@@ -39,6 +42,11 @@ def stamps(paths: Iterable[str]) -> dict[Path, tuple[int, int]]:
 
 def watch(args: argparse.Namespace) -> int:
     """Check, wait for a save, check again; ``--runs N`` stops after N checks (for scripts)."""
+    with warm.started():
+        return _rounds(args)
+
+
+def _rounds(args: argparse.Namespace) -> int:
     rounds = 0
     while True:
         seen = stamps(args.paths)

@@ -6,8 +6,12 @@ reported for it and the claim checks made while it ran (its contribution: a clai
 function counts where the function is called). An entry is found by the block's key, a
 sha256 over what its outcome depends on (``block_keys``):
 
-- reader order: the block's fence and every fence before it (code, lines, directives, so
-  every claim in them), the device, the mode, the time and memory limits;
+- reader order: the block's fence (code, lines, directives, so every claim in it) and the
+  claims checked in it; of every fence before it, what reaches a later block: its code
+  without comments (its syntax tree, with lines), its directives and time limit, and the
+  claims inside its functions (checked where they are called); the device, the mode, the
+  limits. A claim is an observation (a probe never changes what the lesson computes), so an
+  edited claim misses only its own block's entry (and, inside a function, the later ones);
 - isolated: the block's fence, the earlier statements its snippet holds, the fences they come
   from (their claims and directives), the device, the mode, the limits;
 - always: what the lesson reads outside its text (``harness.run.outside``: the environment
@@ -15,10 +19,12 @@ sha256 over what its outcome depends on (``block_keys``):
   packages it imports) and harness's environment (torch's version read from its metadata,
   never by importing it; Python; harness's version and a hash of its source files).
 
-In reader order a run answered from the cache is all or nothing: when any block's key is
-missing, the whole lesson runs (the runner's choice), so a cached answer is always the one a
-reader-order run gives. A file that cannot be read or makes no sense is ignored, with one
-warning line: its blocks run again.
+In reader order the runner runs the lesson from its first block to the last block whose key
+is missing, and answers the blocks after it from the cache: each of their keys says that
+nothing they depend on changed, so the answer is the one a whole reader-order run gives.
+
+A file that cannot be read or makes no sense is ignored, with one warning line: its blocks
+run again.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from typing import Any
 
 import harness
 from harness.claims import Claim
-from harness.lesson import Lesson
+from harness.lesson import Fence, Lesson
 from harness.results import JSON, BlockResult, ClaimResult, Status, Verdict
 from harness.run.outside import world_key
 from harness.static.depends import Dependencies
@@ -48,8 +54,9 @@ from harness.static.depends import Dependencies
 CACHE_DIR = ".harness-cache"
 ENVIRONMENT_VARIABLE = "HARNESS_CACHE_DIR"
 # 2: reader-order keys cover every earlier fence and what the lesson reads outside;
-# 3: a training loop's block result holds its losses
-SCHEMA = 3
+# 3: a training loop's block result holds its losses; 4: reader-order keys see earlier blocks
+# without their comments
+SCHEMA = 4
 DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 
 
@@ -184,7 +191,7 @@ def block_keys(
     if setup is not None:  # the project configuration's setup code (harness.config), as sent
         common.append(setup)
     if mode == "reader":
-        return _prefix_keys(lesson, common, time_limit)
+        return _prefix_keys(lesson, claims, common, time_limit)
     fences = {fence.line: fence for fence in lesson.python_fences}
     by_block: dict[int, list[Claim]] = {}
     for claim in claims:
@@ -224,14 +231,49 @@ def _within(claim: Claim, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= n <= b for n in lines for a, b in spans)
 
 
-def _prefix_keys(lesson: Lesson, common: list[object], time_limit: float) -> dict[int, str]:
-    """Each block's key over its fence and every earlier fence: linear in the lesson's size."""
+def _prefix_keys(
+    lesson: Lesson, claims: Sequence[Claim], common: list[object], time_limit: float
+) -> dict[int, str]:
+    """Each block's key over its own fence and claims, and over what every earlier fence
+    passes on to later blocks (``_passed_on``): linear in the lesson's size."""
+    fences = lesson.python_fences
+    checked_in: dict[int, list[str]] = {fence.line: [] for fence in fences}
+    for claim in claims:
+        lines = {claim.block, *(_block_of(fences, place.line) for place in claim.places)}
+        for line in sorted(line for line in lines if line in checked_in):
+            checked_in[line].append(repr(claim))
     running = hashlib.sha256(json.dumps(common, default=str).encode())
     keys: dict[int, str] = {}
-    for fence in lesson.python_fences:
-        running.update(repr((fence, fence.time_limit or time_limit)).encode("utf-8", "replace"))
-        keys[fence.line] = running.copy().hexdigest()
+    for fence in fences:
+        limit = fence.time_limit or time_limit
+        own = running.copy()
+        own.update(repr((fence, limit, checked_in[fence.line])).encode("utf-8", "replace"))
+        keys[fence.line] = own.hexdigest()
+        running.update(_passed_on(fence, claims, limit).encode("utf-8", "replace"))
     return keys
+
+
+def _block_of(fences: Sequence[Fence], line: int) -> int | None:
+    return next((f.line for f in fences if f.line <= line <= f.end_line), None)
+
+
+def _passed_on(fence: Fence, claims: Sequence[Claim], limit: float) -> str:
+    """What a block passes on to the blocks after it: its code without comments (its syntax
+    tree with lines, or its text when it does not parse), directives, time limit, and the
+    claims inside its functions, lambdas and generators, which run when they are called."""
+    tree = fence.tree
+    if tree is None:
+        return repr((fence.line, fence.code, fence.directives, limit))
+    spans = [
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.GeneratorExp)
+    ]
+    deferred = [
+        repr(claim) for claim in claims if claim.block == fence.line and _within(claim, spans)
+    ]
+    code = ast.dump(tree, include_attributes=True)
+    return repr((fence.line, code, fence.directives, limit, deferred))
 
 
 def _folder() -> Path:

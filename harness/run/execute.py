@@ -37,6 +37,7 @@ def run_lesson(
     resume: int | None = None,
     timed_out: Collection[int] = (),
     setup: Setup | None = None,
+    until: int | None = None,
 ) -> dict[int, ClaimResult]:
     """Run every Python block; report each through ``on_block``; return claim verdicts.
 
@@ -49,7 +50,8 @@ def run_lesson(
     the earlier statements they need (their snippets' preludes, united). ``timed_out``: the
     blocks that ran past their time limit: preludes keep only their definitions (``def``,
     ``class``, ``import``), and a block that then misses a name only such a block defines is
-    not run, with that reason, rather than failed.
+    not run, with that reason, rather than failed. ``until``: the last block to run (reader
+    order: the runner's cache answers the blocks after it).
 
     ``setup``: the project configuration's code (``harness.config``), run in the namespace
     before the first block (in isolated mode, in each block's fresh one before its prelude).
@@ -73,6 +75,8 @@ def run_lesson(
                     continue
                 if resume is not None and fence.line < resume:
                     continue
+                if until is not None and fence.line > until:
+                    break
                 on_start(fence)
                 failed = run_setup(setup, fence, device, namespace) if not deps else None
                 setup = setup if deps else None  # reader order: once, before the first block

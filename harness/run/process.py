@@ -24,8 +24,10 @@ from harness.results import BlockResult, ClaimResult
 from harness.run import protocol
 from harness.run.resources import TIME_LIMIT, worker_environment
 from harness.run.signals import STOP, WAITING
+from harness.run.warm import Forked, current
 
 Progress = Callable[[Lesson, str, int], None]
+Worker = subprocess.Popen[bytes] | Forked  # a worker process: new, or forked warm
 GRACE = 2.0  # seconds the lesson's threads and processes get after its last block
 # seconds a worker that closed its events without finishing gets to exit by itself, so its own
 # exit status is reported (killed by signal 2, exit code 3): Python's shutdown after a real
@@ -38,7 +40,7 @@ _POLL = 0.1  # seconds between looks at the worker and at the signals received
 class WorkerRun:
     """One worker process and what it reported."""
 
-    process: subprocess.Popen[bytes] | None = None
+    process: Worker | None = None
     running: int | None = None
     limit: Callable[[], float] = lambda: TIME_LIMIT
     available: list[str] = field(default_factory=list)
@@ -115,7 +117,7 @@ def launch(
     return run
 
 
-def _alive(process: subprocess.Popen[bytes]) -> bool:
+def _alive(process: Worker) -> bool:
     """Whether any process of the worker's session is left (a zombie waiting for init to
     reap it is not: it runs nothing)."""
     try:
@@ -154,15 +156,7 @@ def _watch(
         stdin.seek(0)
         try:
             try:
-                run.process = subprocess.Popen(
-                    [sys.executable, "-m", "harness.run.worker", str(write_fd)],
-                    env=worker_environment(),
-                    stdin=stdin,
-                    stdout=subprocess.DEVNULL,
-                    stderr=errors,
-                    pass_fds=(write_fd,),
-                    start_new_session=True,  # its own process group: ended as a whole
-                )
+                run.process = _start(stdin.fileno(), errors.fileno(), write_fd)
             except OSError as error:
                 run.start_error = f"could not be started: {error.strerror or error}"
                 return
@@ -179,6 +173,23 @@ def _watch(
                 run.process.wait()
             errors.seek(0)
             run.stderr = errors.read(1_000_000).decode("utf-8", "replace")
+
+
+def _start(stdin: int, errors: int, events: int) -> Worker:
+    """A worker forked by the warm process (``warm``) while one runs, else a new process."""
+    warm = current()
+    forked = warm.fork(stdin, errors, events) if warm is not None else None
+    if forked is not None:
+        return forked
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.run.worker", str(events)],
+        env=worker_environment(),
+        stdin=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+        pass_fds=(events,),
+        start_new_session=True,  # its own process group: ended as a whole
+    )
 
 
 def _read_events(
@@ -221,7 +232,7 @@ def end_workers() -> None:
             _kill(run.process)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _kill(process: Worker) -> None:
     """SIGKILL the worker's session: the worker and what the lesson started in it."""
     with contextlib.suppress(OSError):  # the session is empty: nothing left to end
         os.killpg(process.pid, signal.SIGKILL)

@@ -30,7 +30,8 @@ class Request:
     ``only``: just those blocks (each from its snippet); ``memory_limit``: MB of data memory
     (0: none); ``protect``: the folder lesson code may not write into; ``setup``: the project
     configuration's code; ``resume``, ``timed_out``: after a block's time limit, the block to
-    resume from and the blocks that ran too long (see ``execute.run_lesson``).
+    resume from and the blocks that ran too long (see ``execute.run_lesson``); ``until``:
+    reader order, the last block to run (the cache answers the blocks after it).
     """
 
     path: str
@@ -43,6 +44,7 @@ class Request:
     setup: Setup | None = None
     resume: int | None = None
     timed_out: frozenset[int] = field(default_factory=frozenset)
+    until: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -57,6 +59,7 @@ class Request:
                 "setup": self.setup.to_json() if self.setup else None,
                 "resume": self.resume,
                 "timed_out": sorted(self.timed_out),
+                "until": self.until,
             }
         )
 
@@ -75,6 +78,7 @@ class Request:
             setup=Setup.from_json(data.get("setup")),
             resume=data.get("resume"),
             timed_out=frozenset(int(line) for line in data.get("timed_out") or ()),
+            until=data.get("until"),
         )
 
 

@@ -6,10 +6,9 @@ other lesson and device still runs. Claims are found here too, so even a crashed
 them.
 
 With a ``Cache`` (``harness check``; the pytest plugin runs without one), blocks whose key is
-stored are answered from it, and only the others run, each from its snippet prelude in one
-worker; should one of those fail, the lesson runs again in full, in reader order, so every
-failure reported is a reader-order one. Claim verdicts are folded from each block's
-contribution, cached or fresh.
+stored are answered from it: in reader order the lesson runs up to the last block whose key
+is missing, isolated only the blocks whose key is missing run, each from its snippet. Claim
+verdicts are folded from each block's contribution, cached or fresh.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from harness.run.resources import MEMORY_LIMIT as MEMORY_LIMIT
 from harness.run.resources import TIME_LIMIT as TIME_LIMIT
 from harness.run.resources import Limits, worker_environment
 from harness.run.settle import Contributions, fold, settle
+from harness.run.signals import STOP
 from harness.run.signals import Interrupted as Interrupted
 from harness.run.signals import deferred_signals as deferred_signals
 from harness.run.signals import stop_on_signals as stop_on_signals
@@ -126,9 +126,11 @@ def _cached_run(
 ) -> list[str]:
     """Answer what the cache holds, run the rest; store what ran. Returns available devices.
 
-    Reader order is all or nothing: when one block's key is missing (its fence or an earlier
-    one changed), the whole lesson runs, so every verdict is the one a reader meets. Isolated,
-    only the blocks whose key is missing run, each from its snippet, as they always do.
+    Reader order: the lesson runs from its first block to the last block whose key is missing
+    (an edit there, or in code before it), and the blocks after it are answered from the
+    cache; should that run end early (a crash, a time limit), the whole lesson runs, so every
+    verdict is the one a reader meets. Isolated: only the blocks whose key is missing run,
+    each from its snippet, as they always do.
     """
     lesson = result.lesson
     setup = limits.setup.to_json() if limits.setup else None
@@ -139,15 +141,24 @@ def _cached_run(
         return run_on(result, device, progress, None, limits, contributions)
     stored = cache.entries(lesson.path, device, result.mode)
     fresh = {line for line, key in keys.items() if _found(stored, key, line) is None}
+    available: list[str] = []
     if fresh and result.mode == "reader":
-        available = run_on(result, device, progress, None, limits, contributions)
-    else:
-        for line, key in keys.items():
-            entry = _found(stored, key, line)
-            if entry is not None:
-                result.blocks.setdefault(line, {})[device] = entry.result
-                contributions[line] = entry.claims
-        available = run_on(result, device, progress, fresh, limits, contributions) if fresh else []
+        until = max(fresh)
+        available = run_on(result, device, progress, None, limits, contributions, until)
+        fresh = {line for line in keys if line <= until}
+        if not (STOP or _whole(result, device, until)):  # the rest would not run as before
+            for line in keys:
+                result.blocks.get(line, {}).pop(device, None)
+                contributions.pop(line, None)
+            available = run_on(result, device, progress, None, limits, contributions)
+            fresh = set(keys)
+    elif fresh:
+        available = run_on(result, device, progress, fresh, limits, contributions)
+    for line, key in keys.items():
+        entry = _found(stored, key, line)
+        if line not in fresh and entry is not None:
+            result.blocks.setdefault(line, {})[device] = entry.result
+            contributions[line] = entry.claims
     entries = {
         key: Entry(line, result.blocks[line][device], contributions[line])
         for line, key in keys.items()
@@ -155,6 +166,20 @@ def _cached_run(
     }
     cache.store(lesson.path, device, result.mode, entries)
     return available
+
+
+def _whole(result: LessonResult, device: str, until: int) -> bool:
+    """Every block up to ``until`` ran to its own end in one worker: none was cut short by a
+    crash or a time limit, none resumed after one, none left unrun."""
+    for fence in result.lesson.python_fences:
+        block = result.blocks.get(fence.line, {}).get(device)
+        if fence.line > until:
+            break
+        if block is None or block.status == Status.NOT_RUN or block.resumed_after is not None:
+            return False
+        if block.error is not None and block.error.type in ("WorkerCrash", "TimeLimit"):
+            return False
+    return True
 
 
 def _found(stored: dict[str, Entry], key: str, line: int) -> Entry | None:

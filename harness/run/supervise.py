@@ -30,18 +30,24 @@ def run_on(
     only: set[int] | None,
     limits: Limits,
     contributions: Contributions,
+    until: int | None = None,
 ) -> list[str]:
-    """Run one worker (``only``: just those blocks, each from its snippet); returns the
-    devices it found available. Each block's claim checks go to ``contributions``."""
+    """Run one worker (``only``: just those blocks, each from its snippet; ``until``: reader
+    order up to that block); returns the devices it found available. Each block's claim checks
+    go to ``contributions``."""
     lesson = result.lesson
-    wanted = [f.line for f in lesson.python_fences if only is None or f.line in only]
+    wanted = [
+        f.line
+        for f in lesson.python_fences
+        if (only is None or f.line in only) and (until is None or f.line <= until)
+    ]
     if STOP:  # interrupted before this run: start nothing
         raise Interrupted(STOP[0])
     block_limit = {f.line: f.time_limit or limits.time for f in lesson.python_fences}
     timed_out: list[int] = []  # blocks that ran past their time limit: the rest resumed
     resume: int | None = None  # reader order: the block a new worker resumes from
     while True:
-        request = _request(result, device, only, limits, resume, timed_out)
+        request = _request(result, device, only, limits, resume, timed_out, until)
         run = launch(request, lesson, progress, block_limit, limits.time)
         for line, block, claims in run.finished:
             if timed_out:
@@ -93,6 +99,7 @@ def _request(
     limits: Limits,
     resume: int | None,
     timed_out: Sequence[int],
+    until: int | None,
 ) -> Request:
     lesson = result.lesson
     return Request(
@@ -106,6 +113,7 @@ def _request(
         setup=limits.setup,
         resume=resume,
         timed_out=frozenset(timed_out),
+        until=until,
     )
 
 
@@ -160,7 +168,7 @@ def _crash(run: WorkerRun, line: int) -> ErrorInfo:
         return ErrorInfo(
             "WorkerCrash", "the worker reported the lesson done before the block finished", line
         )
-    code = run.process.returncode if run.process is not None else 0
+    code = (run.process.returncode if run.process is not None else None) or 0
     how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
     fatal = [row for row in run.stderr.splitlines() if "Error" in row or "fault" in row]
     detail = f": {fatal[-1].strip()}" if fatal else ""

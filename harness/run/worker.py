@@ -48,7 +48,7 @@ def _explain_memory(result: BlockResult, megabytes: int) -> None:
         )
 
 
-def _end_with_parent() -> None:
+def end_with_parent() -> None:
     """Linux: should the harness process die (``kill -9``), this worker is killed too."""
     try:
         import ctypes
@@ -59,7 +59,7 @@ def _end_with_parent() -> None:
 
 
 def main(argv: list[str]) -> int:
-    _end_with_parent()
+    end_with_parent()
     descriptor = int(argv[0])
     os.set_inheritable(descriptor, False)  # a program the lesson starts does not get it
     events: IO[str] = os.fdopen(descriptor, "w", buffering=1, encoding="utf-8")
@@ -100,6 +100,7 @@ def main(argv: list[str]) -> int:
         only=request.only,
         resume=request.resume,  # after a time limit: from that block on (the runner's)
         timed_out=request.timed_out,
+        until=request.until,
         setup=request.setup,
     )
     if os.getpid() != worker:  # a fork of the lesson's that ran on to the end: not the worker
