@@ -4,14 +4,19 @@ never see what an earlier run left; without it, or when it is gone, workers star
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from harness.lesson import parse_lesson
 from harness.results import LessonResult
 from harness.run import process, warm
 from harness.run.runner import check_lesson
+from tests.test_cache import harness
 
 PARENT = """\
 ```python
@@ -34,9 +39,10 @@ def _error(result: LessonResult, line: int) -> str:
 
 def test_a_worker_is_forked_from_the_warm_process_with_torch_imported() -> None:
     with warm.started() as server:
+        assert server.process is None  # started by the first worker asked for
+        first = _check(PARENT)
         warm_process = server.process
         assert warm_process is not None
-        first = _check(PARENT)
         second = _check(PARENT)
     assert first.blocks[1]["cpu"].stdout == f"{warm_process.pid} True\n"
     assert second.blocks[1]["cpu"].stdout == first.blocks[1]["cpu"].stdout
@@ -104,8 +110,35 @@ def _sleepers() -> list[int]:
 
 def test_when_the_warm_process_is_gone_workers_start_as_new_processes() -> None:
     with warm.started() as server:
+        _check(PARENT)
         assert server.process is not None
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait()
         result = _check(PARENT)
     assert result.blocks[1]["cpu"].stdout.split()[0] == str(os.getpid())
+
+
+def test_a_check_of_several_lessons_forks_their_workers_from_one_warm_process(
+    tmp_path: Path,
+) -> None:
+    """Each lesson prints its worker's parent: for two lessons, one warm process (not the
+    checker); for one lesson, the checker itself. Answered whole from the cache, two lessons
+    start no process and never import torch."""
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(PARENT)
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_CACHE_DIR"}
+    command = [sys.executable, "-m", "harness.cli", "check", "--devices", "cpu", "--json"]
+
+    def parents(*lessons: str) -> tuple[int, list[str]]:
+        checker = subprocess.Popen([*command, "r.json", *lessons], cwd=tmp_path, env=env)
+        assert checker.wait(timeout=600) == 0
+        found = json.loads((tmp_path / "r.json").read_text())["lessons"]
+        return checker.pid, [lesson["blocks"][0]["results"]["cpu"]["stdout"] for lesson in found]
+
+    checker, (one, two) = parents("a.md", "b.md")
+    assert one == two and one.split()[0] != str(checker) and one.endswith(" True\n")
+    checker, (alone,) = parents("--no-cache", "a.md")
+    assert alone.split()[0] == str(checker)
+    done = harness(tmp_path, "a.md", "b.md", "--devices", "cpu", wrapped=True)
+    assert "a.md: 0 blocks ran, 1 from the cache" in done.stdout.splitlines()
+    assert done.stdout.splitlines()[-1].endswith(", 0 workers, torch False"), done.stdout

@@ -19,6 +19,7 @@ from harness.lesson import Lesson
 from harness.progress import ProgressLine
 from harness.results import LessonResult, Message, Status, results_json
 from harness.results.messages import problem
+from harness.run import warm
 from harness.run.cache import Cache
 from harness.run.runner import (
     MEMORY_LIMIT,
@@ -66,7 +67,8 @@ def _check(args: argparse.Namespace, stopped: list[int]) -> int:
     out.problems(problems)
     cache = Cache(read=not args.no_cache)
     results: list[LessonResult] = []
-    with ProgressLine(sys.stderr, lessons, enabled=not args.no_progress) as progress:
+    several = warm.started() if len(lessons) > 1 else contextlib.nullcontext()
+    with several, ProgressLine(sys.stderr, lessons, enabled=not args.no_progress) as progress:
         for lesson in lessons:
             if stopped:  # interrupted: no other lesson starts
                 break

@@ -8,7 +8,7 @@ sha256 over what its outcome depends on (``block_keys``):
 
 - reader order: the block's fence (code, lines, directives, so every claim in it) and the
   claims checked in it; of every fence before it, what reaches a later block: its code
-  without comments (its syntax tree, with lines), its directives and time limit, and the
+  without comments (its tokens, with their positions), its directives and time limit, and the
   claims inside its functions (checked where they are called); the device, the mode, the
   limits. A claim is an observation (a probe never changes what the lesson computes), so an
   edited claim misses only its own block's entry (and, inside a function, the later ones);
@@ -33,11 +33,13 @@ import ast
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
 import platform
 import sys
 import tempfile
+import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -57,6 +59,7 @@ ENVIRONMENT_VARIABLE = "HARNESS_CACHE_DIR"
 # 3: a training loop's block result holds its losses; 4: reader-order keys see earlier blocks
 # without their comments
 SCHEMA = 4
+_COMMENTS = (tokenize.COMMENT, tokenize.NL)  # a comment, and the end of a line holding nothing else
 DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 
 
@@ -67,6 +70,12 @@ class Entry:
     line: int
     result: BlockResult
     claims: dict[int, ClaimResult]
+
+    @property
+    def final(self) -> bool:
+        """Whether a run would give it again: not when it needed the network (which may be
+        back), nor when it ran resumed after a time limit (not reader order)."""
+        return self.result.need != "network" and self.result.resumed_after is None
 
     def to_json(self) -> JSON:
         claims = {str(line): asdict(tally) for line, tally in self.claims.items()}
@@ -258,9 +267,9 @@ def _block_of(fences: Sequence[Fence], line: int) -> int | None:
 
 
 def _passed_on(fence: Fence, claims: Sequence[Claim], limit: float) -> str:
-    """What a block passes on to the blocks after it: its code without comments (its syntax
-    tree with lines, or its text when it does not parse), directives, time limit, and the
-    claims inside its functions, lambdas and generators, which run when they are called."""
+    """What a block passes on to the blocks after it: its code without comments (with the
+    position of every token), directives, time limit, and the claims inside its functions,
+    lambdas and generators, which run when they are called."""
     tree = fence.tree
     if tree is None:
         return repr((fence.line, fence.code, fence.directives, limit))
@@ -272,8 +281,18 @@ def _passed_on(fence: Fence, claims: Sequence[Claim], limit: float) -> str:
     deferred = [
         repr(claim) for claim in claims if claim.block == fence.line and _within(claim, spans)
     ]
-    code = ast.dump(tree, include_attributes=True)
-    return repr((fence.line, code, fence.directives, limit, deferred))
+    return repr((fence.line, _without_comments(fence.code), fence.directives, limit, deferred))
+
+
+def _without_comments(code: str) -> str:
+    """The code's tokens with their positions, comments left out (its text should it not
+    tokenize; tokens, not a syntax tree dump, which deeply nested code would overflow)."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+        kept = [(t.type, t.string, t.start) for t in tokens if t.type not in _COMMENTS]
+    except (tokenize.TokenError, SyntaxError):
+        return code
+    return repr(kept)
 
 
 def _folder() -> Path:
@@ -313,9 +332,6 @@ class Cache:
             except (KeyError, TypeError, ValueError, AttributeError):
                 self._damaged(file, "a damaged entry")  # that block runs again
                 continue
-            result = found[key].result
-            if result.need == "network" or result.resumed_after is not None:
-                del found[key]  # the network may be back; a resumed run is not reader order
         return found
 
     def store(self, path: str, device: str, mode: str, entries: dict[str, Entry]) -> None:

@@ -128,8 +128,9 @@ def _cached_run(
 
     Reader order: the lesson runs from its first block to the last block whose key is missing
     (an edit there, or in code before it), and the blocks after it are answered from the
-    cache; should that run end early (a crash, a time limit), the whole lesson runs, so every
-    verdict is the one a reader meets. Isolated: only the blocks whose key is missing run,
+    cache; should that run end early (a crash, a time limit), or a block's entry be one a run
+    may not give again (it needed the network), the whole lesson runs, so every verdict is
+    the one a reader meets. Isolated: only the blocks whose key is missing run,
     each from its snippet, as they always do.
     """
     lesson = result.lesson
@@ -140,10 +141,13 @@ def _cached_run(
     if keys is None:  # the lesson reads the whole environment: no key can cover it
         return run_on(result, device, progress, None, limits, contributions)
     stored = cache.entries(lesson.path, device, result.mode)
-    fresh = {line for line, key in keys.items() if _found(stored, key, line) is None}
+    found = {line: _found(stored, key, line) for line, key in keys.items()}
+    fresh = {line for line, entry in found.items() if entry is None or not entry.final}
     available: list[str] = []
     if fresh and result.mode == "reader":
-        until = max(fresh)
+        # after a block whose result may differ now, every block runs again
+        again = any(entry is not None and not entry.final for entry in found.values())
+        until = max(keys) if again else max(fresh)
         available = run_on(result, device, progress, None, limits, contributions, until)
         fresh = {line for line in keys if line <= until}
         if not (STOP or _whole(result, device, until)):  # the rest would not run as before
@@ -154,8 +158,7 @@ def _cached_run(
             fresh = set(keys)
     elif fresh:
         available = run_on(result, device, progress, fresh, limits, contributions)
-    for line, key in keys.items():
-        entry = _found(stored, key, line)
+    for line, entry in found.items():
         if line not in fresh and entry is not None:
             result.blocks.setdefault(line, {})[device] = entry.result
             contributions[line] = entry.claims

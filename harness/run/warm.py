@@ -11,12 +11,12 @@ behind (a module attribute, a global, a seed, a thread) reaches the next: each r
 from the process as it was right after the imports. It serves every device: CUDA and the
 other accelerators are first touched in the fork.
 
-In the checking process, ``started()`` starts one for its duration, and ``process.launch``
-asks it (``fork``) for each worker while it runs; without it, or should it be gone, a worker
-is a new Python process as before. The warm process starts in the checker's directory, with
-the workers' environment (``resources.worker_environment``), in a session of its own (Ctrl-C
-in the terminal reaches the checker, which ends the runs); it ends when the checker closes
-the socket or dies.
+In the checking process, inside ``started()`` (``harness watch``; ``harness check`` with
+several lessons), ``process.launch`` asks it (``fork``) for each worker, and the first ask
+starts it; without it, or should it be gone, a worker is a new Python process as before. The
+warm process starts in the checker's directory, with the workers' environment
+(``resources.worker_environment``), in a session of its own (Ctrl-C in the terminal reaches the
+checker, which ends the runs); it ends when the checker closes the socket or dies.
 """
 
 from __future__ import annotations
@@ -78,14 +78,19 @@ class Forked:
 
 
 class Warm:
-    """The checker's side of one warm process."""
+    """The checker's side of one warm process, started on the first ``fork``: a check that
+    the cache answers whole starts nothing."""
 
     def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.socket = ours
+        self.socket: socket.socket | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
+        self.failed = False  # it could not start, or ended: workers start as new processes
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            self.process = subprocess.Popen(
                 [sys.executable, "-m", "harness.run.warm", str(theirs.fileno())],
                 env=worker_environment(),
                 stdin=subprocess.DEVNULL,
@@ -93,19 +98,23 @@ class Warm:
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
             )
+            self.socket = ours
         except OSError:
-            self.process = None
+            ours.close()
+            self.failed = True
         finally:
             theirs.close()
 
     def fork(self, stdin: int, stderr: int, events: int) -> Forked | None:
         """A new worker with these descriptors; None when the warm process is gone (the
         caller starts a worker process of its own)."""
-        if self.process is None:
-            return None
-        read, write = os.pipe()
-        try:
-            with self.lock:
+        with self.lock:
+            if self.socket is None and not self.failed:
+                self._start()
+            if self.socket is None:
+                return None
+            read, write = os.pipe()
+            try:
                 socket.send_fds(self.socket, [b"f"], [stdin, stderr, events, write])
                 reply = b""
                 while len(reply) < _PID.size:
@@ -113,18 +122,25 @@ class Warm:
                     if not chunk:
                         raise OSError("the warm process ended")
                     reply += chunk
-        except OSError:
-            os.close(read)
-            self.close()
-            return None
-        finally:
-            os.close(write)
+            except OSError:
+                os.close(read)
+                self.failed = True
+                self._close()
+                return None
+            finally:
+                os.close(write)
         return Forked(_PID.unpack(reply)[0], read)
 
     def close(self) -> None:
         """End the warm process (and, with it, any worker it forked that still runs)."""
-        with contextlib.suppress(OSError):
-            self.socket.close()
+        with self.lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self.socket is not None:
+            with contextlib.suppress(OSError):
+                self.socket.close()
+            self.socket = None
         process, self.process = self.process, None
         if process is not None:
             try:
@@ -136,7 +152,11 @@ class Warm:
 
 @contextlib.contextmanager
 def started() -> Iterator[Warm]:
-    """A warm process for the workers this checker starts inside the ``with``."""
+    """A warm process for the workers this checker starts inside the ``with`` (the one
+    already there, inside another ``started``)."""
+    if _SERVER:
+        yield _SERVER[-1]
+        return
     warm = Warm()
     _SERVER.append(warm)
     try:
