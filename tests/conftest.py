@@ -17,6 +17,20 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 LESSON = ROOT / "lessons" / "dl.md"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Torch in every process the tests start (``harness check``, pytest inside pytest, a
+    snippet, the tests' own process) gets the threads harness gives its workers: the cores
+    shared out between the xdist workers, OpenMP's threads sleeping while they wait. Set
+    before any of them imports torch; a value the user set stays. Threads spinning on
+    oversubscribed cores made a run of the lesson's blocks take 35 s instead of 14."""
+    from harness.run.resources import worker_environment
+
+    threads = worker_environment()
+    for name in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY"):
+        if name in threads:
+            os.environ.setdefault(name, threads[name])
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The tests' `harness check` runs (in process and in subprocesses) use a cache of their
@@ -28,6 +42,33 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ.pop("HARNESS_CACHE_DIR", None)
     else:
         os.environ["HARNESS_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pytest_inside_without_hypothesis() -> Iterator[None]:
+    """pytest run by a test (on lessons, as their authors run it) starts without the
+    hypothesis plugin of this project's own tests: its import was a third of each such
+    start (1 s). Set where tests run, after xdist started its workers, which keep it."""
+    with pytest.MonkeyPatch.context() as patch:
+        addopts = os.environ.get("PYTEST_ADDOPTS", "")
+        patch.setenv("PYTEST_ADDOPTS", f"{addopts} -p no:hypothesispytest".strip())
+        yield
+
+
+@pytest.fixture(scope="module")
+def warm_workers() -> Iterator[None]:
+    """The workers of a module's checks in this process forked from one warm process that
+    imported torch once (``harness.run.warm``, as ``harness check`` of several lessons and
+    ``harness watch`` start them), not each a new process importing it again. For a module
+    whose tests check what lessons give, not how a worker starts (``harness check`` in a
+    subprocess, the pytest plugin and the runner's tests start new processes), and which
+    neither moves to another directory nor sets a variable for the workers while it runs:
+    the warm process keeps the ones it started with. Use: ``pytestmark =
+    pytest.mark.usefixtures("warm_workers")``."""
+    from harness.run import warm
+
+    with warm.started():
+        yield
 
 
 @pytest.fixture

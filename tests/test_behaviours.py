@@ -13,6 +13,8 @@ from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
+pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
+
 SAMPLE = SAMPLES / "claims" / "behaviours.md"
 # line of a false claim -> what its failure says
 WRONG = {

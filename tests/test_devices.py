@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.lesson import read_lesson
+from harness.results import LessonResult
 from harness.run.devices import Census, available, mechanism_limit, unavailable_reason
 from harness.run.runner import check_lesson
 from harness.static.lint import device_fragile
 from tests.conftest import LESSON, SAMPLES
 from tests.test_cli import run
+
+pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
 
 
 def test_cpu_is_always_available() -> None:
@@ -41,8 +46,8 @@ def test_an_absent_device_is_skipped_with_its_reason(tmp_path: Path) -> None:
     assert claim["results"]["cuda"]["verdict"] == "not-run"
 
 
-def test_census_on_cpu_is_all_cpu_for_the_lesson() -> None:
-    result = check_lesson(read_lesson(LESSON), ["cpu"])
+def test_census_on_cpu_is_all_cpu_for_the_lesson(dl_result: LessonResult) -> None:
+    result = dl_result
     assert result.blocks[607]["cpu"].census == {"cpu": 1.0}
     for fence in result.lesson.python_fences:
         block = result.blocks[fence.line]["cpu"]

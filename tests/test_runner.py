@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.lesson import parse_lesson
+from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import check_text, failed_blocks, failed_claims, interrupt_once_marked, mutate
@@ -24,8 +25,8 @@ SHAPE_CLAIMS = [111, 240, 243, 246, 249, 260, 262, 315, 323, 324, 327, 334, 336,
                 502, 536, 557, 559]  # fmt: skip
 
 
-def test_the_lesson_passes(dl_source: str) -> None:
-    result = check_text(dl_source)
+def test_the_lesson_passes(dl_result: LessonResult) -> None:
+    result = dl_result
     assert [line for line, per in result.blocks.items() if per["cpu"].status == "passed"] == (
         PYTHON_LINES
     )
@@ -52,35 +53,42 @@ def test_the_lesson_passes(dl_source: str) -> None:
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("line", "old", "new", "found"),
-    [
-        pytest.param(111, "# [1, 3]", "# [1, 4]", "found [1, 3]", id="changed-literal"),
-        pytest.param(243, "-> [B, 64, 7, 7]", "-> [B, 64, 8, 8]", "after line 2", id="transition"),
-        pytest.param(443, "[batch, seq_len]", "[seq_len, batch]", "batch=8", id="swapped-pair"),
-        pytest.param(334, "Features=10", "Features=12", "Features=12", id="named-dimension"),
-        pytest.param(442, "[batch, seq_len, 1]", "[batch, seq_len, 2]", "call from line 599",
-                     id="class-called-later"),
-        pytest.param(372, "hidden_size*2", "hidden_size*3", "no integer value of hidden_size",
-                     id="linear-solve"),
+WRONG_CLAIMS = {  # one run each; a run's claims are in different blocks and each changes a
+    # comment, never the code that runs: they are independent (line, claim, made wrong, said)
+    "five-blocks": [
+        (111, "# [1, 3]", "# [1, 4]", ["found [1, 3]"]),  # a changed literal
+        (243, "-> [B, 64, 7, 7]", "-> [B, 64, 8, 8]", ["after line 2"]),  # a transition
+        (443, "[batch, seq_len]", "[seq_len, batch]",  # a swapped pair: every binding listed
+         ["batch=8", "bindings: batch=8, seq_len=50", "found [8, 50]"]),
+        (334, "Features=10", "Features=12", ["Features=12"]),  # a named dimension
+        (372, "hidden_size*2", "hidden_size*3", ["no integer value of hidden_size"]),  # solved
     ],
-)  # fmt: skip
-def test_a_wrong_claim_fails_at_its_line_only(line: int, old: str, new: str, found: str) -> None:
-    result = check_text(mutate(line, old, new))
-    assert failed_claims(result) == [line]
-    owner = next(c.block for c in result.claims if c.line == line)
-    assert failed_blocks(result) == [owner]
-    (message,) = result.failures()
-    assert message.startswith(f"lessons/dl.md:{line}: [cpu] ")
-    assert found in message
-    assert "expected" in message or "no integer" in message
+    "class-called-later": [  # in the block of line 443
+        (442, "[batch, seq_len, 1]", "[batch, seq_len, 2]", ["call from line 599"]),
+    ],
+}  # fmt: skip
 
 
-def test_swapped_pair_lists_every_binding() -> None:
-    result = check_text(mutate(443, "[batch, seq_len]", "[seq_len, batch]"))
-    (message,) = result.failures()
-    assert "bindings: batch=8, seq_len=50" in message
-    assert "found [8, 50]" in message
+@pytest.mark.parametrize("wrong", list(WRONG_CLAIMS.values()), ids=list(WRONG_CLAIMS))
+def test_a_wrong_claim_fails_at_its_line_only(
+    wrong: list[tuple[int, str, str, list[str]]], dl_source: str
+) -> None:
+    """Each wrong claim fails at its own line with one message and fails the block that
+    holds it; nothing else fails."""
+    source = dl_source
+    for line, old, new, _ in wrong:
+        source = mutate(line, old, new, source)
+    result = check_text(source)
+    lines = sorted(line for line, *_ in wrong)
+    assert failed_claims(result) == lines
+    assert failed_blocks(result) == sorted({c.block for c in result.claims if c.line in lines})
+    messages = {int(text.split(":")[1]): text for text in result.failures()}
+    assert len(result.failures()) == len(messages) == len(lines)  # one message each
+    for line, _, _, said in wrong:
+        message = messages[line]
+        assert message.startswith(f"lessons/dl.md:{line}: [cpu] "), message
+        assert [part for part in said if part not in message] == [], message
+        assert "expected" in message or "no integer" in message, message
 
 
 def test_syntax_error_is_reported_at_its_lesson_line() -> None:

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.lesson import parse_lesson
 from harness.results import LessonResult
 from harness.run import process, warm
@@ -142,3 +144,19 @@ def test_a_check_of_several_lessons_forks_their_workers_from_one_warm_process(
     done = harness(tmp_path, "a.md", "b.md", "--devices", "cpu", wrapped=True)
     assert "a.md: 0 blocks ran, 1 from the cache" in done.stdout.splitlines()
     assert done.stdout.splitlines()[-1].endswith(", 0 workers, torch False"), done.stdout
+
+
+def test_a_variable_set_after_the_warm_process_started_reaches_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The warm process has the environment it started with: once the workers' environment
+    differs, a worker starts as a new process (which sees the variable); when it is back,
+    workers are forked again."""
+    sees = "```python\nimport os\nprint(os.getppid(), os.environ.get('HARNESS_WARM_TEST'))\n```\n"
+    with warm.started() as server:
+        forked = _check(sees).blocks[1]["cpu"].stdout
+        assert server.process is not None and forked == f"{server.process.pid} None\n"
+        monkeypatch.setenv("HARNESS_WARM_TEST", "set")
+        assert _check(sees).blocks[1]["cpu"].stdout == f"{os.getpid()} set\n"
+        monkeypatch.delenv("HARNESS_WARM_TEST")
+        assert _check(sees).blocks[1]["cpu"].stdout == forked

@@ -154,6 +154,7 @@ def _watch(
     with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as stdin:
         stdin.write(request.to_json().encode("utf-8", "surrogatepass"))
         stdin.seek(0)
+        ended = False  # the worker ended by itself, before it was done
         try:
             try:
                 run.process = _start(stdin.fileno(), errors.fileno(), write_fd)
@@ -163,10 +164,11 @@ def _watch(
             finally:
                 os.close(write_fd)
             _read_events(run, read_fd, lesson, request.device, progress)
+            ended = not (run.done or run.timed_out or run.interrupted)
         finally:
             os.close(read_fd)
             if run.process is not None and not run.done:
-                if not (run.timed_out or run.interrupted):  # it ended itself: keep its status
+                if ended:  # it ended itself (not Ctrl-C here, raised above): keep its status
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         run.process.wait(timeout=EXITING)
                 _kill(run.process)  # before reading its stderr: nothing more comes

@@ -13,10 +13,10 @@ other accelerators are first touched in the fork.
 
 In the checking process, inside ``started()`` (``harness watch``; ``harness check`` with
 several lessons), ``process.launch`` asks it (``fork``) for each worker, and the first ask
-starts it; without it, or should it be gone, a worker is a new Python process as before. The
-warm process starts in the checker's directory, with the workers' environment
-(``resources.worker_environment``), in a session of its own (Ctrl-C in the terminal reaches the
-checker, which ends the runs); it ends when the checker closes the socket or dies.
+starts it; without it, should it be gone, or once the checker's directory or the workers'
+environment (``resources.worker_environment``) is no longer the one it started with, a worker
+is a new Python process as before. It runs in a session of its own (Ctrl-C in the terminal
+reaches the checker, which ends the runs); it ends when the checker closes the socket or dies.
 """
 
 from __future__ import annotations
@@ -86,8 +86,10 @@ class Warm:
         self.process: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
         self.failed = False  # it could not start, or ended: workers start as new processes
+        self.where: tuple[str, dict[str, str]] | None = None  # its directory and environment
 
     def _start(self) -> None:
+        self.where = _where()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.process = subprocess.Popen(
@@ -106,12 +108,14 @@ class Warm:
             theirs.close()
 
     def fork(self, stdin: int, stderr: int, events: int) -> Forked | None:
-        """A new worker with these descriptors; None when the warm process is gone (the
-        caller starts a worker process of its own)."""
+        """A new worker with these descriptors; None when the warm process is gone, or the
+        checker's directory or workers' environment is not the one it started with (the
+        caller starts a worker process of its own: the imports a variable changes, a local
+        module in another directory, are the new process's)."""
         with self.lock:
             if self.socket is None and not self.failed:
                 self._start()
-            if self.socket is None:
+            if self.socket is None or self.where != _where():
                 return None
             read, write = os.pipe()
             try:
@@ -148,6 +152,10 @@ class Warm:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _where() -> tuple[str, dict[str, str]]:
+    return os.getcwd(), worker_environment()
 
 
 @contextlib.contextmanager
