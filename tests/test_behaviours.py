@@ -12,6 +12,7 @@ from harness.lesson import read_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
+from tests.lessons import check_text
 
 pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
 
@@ -174,3 +175,31 @@ def test_labels_that_never_reach_the_last_claimed_class_fail_or_are_unchecked() 
     )
     assert verdicts[8].verdict == "unchecked"
     assert "too few to say classes 2 to 4 are missing" in verdicts[8].message
+
+
+SAVED_AFTER_A_LAYER_CLAIM = """\
+```python
+import io
+import torch
+from torch import nn
+conv = nn.Conv2d(1, 4, 3, padding=1)  # same padding
+lstm = nn.LSTM(3, 5, bidirectional=True)  # bidirectional
+y = conv(torch.zeros(1, 1, 8, 8))
+out, _ = lstm(torch.zeros(2, 1, 3))
+torch.save(conv, io.BytesIO())
+torch.save(lstm, io.BytesIO())
+scripted = torch.jit.script(conv)
+```
+"""
+
+
+def test_a_layer_claim_checked_at_its_call_leaves_the_layer_as_it_was() -> None:
+    """The claim's check is an observation: once made, the layer pickles and scripts as it
+    would without the claim (a hook left on it did not: a local function does not pickle)."""
+    result = check_text(SAVED_AFTER_A_LAYER_CLAIM, "layers.md")
+    block = result.blocks[1]["cpu"]
+    assert block.status == "passed", block.error
+    assert {line: per["cpu"].verdict for line, per in result.verdicts.items()} == {
+        5: "passed",
+        6: "passed",
+    }

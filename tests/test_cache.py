@@ -533,6 +533,59 @@ print(x.shape)  # [2, 3]
         ('code = "pass"', 'exec("x = torch.zeros(5)")'),
         "x.shape: expected 2 dimensions [2, 3], found 1: [5]",
     ),
+    # comment edits that keep the line count: what they change reaches a later block
+    "a layer claim checked where a later block calls the layer": (
+        """\
+```python
+import torch
+from torch import nn
+model = nn.Sequential(
+    nn.Conv2d(1, 4, 3),  # 4 filters
+    nn.ReLU(),
+)
+```
+
+```python
+y = model(torch.zeros(1, 1, 8, 8))
+```
+""",
+        ("# 4 filters", "# 4 filters, same padding"),
+        "expected the output's spatial size to equal the input's [8, 8], got [6, 6]",
+    ),
+    "a doctest's expected exception, after which the session goes on": (
+        """\
+```python
+>>> x = 1
+>>> y = int("seven")
+ValueError: invalid literal for int() with base 10
+>>> x = 2
+```
+
+```python
+>>> print(x)
+2
+```
+""",
+        ("ValueError: invalid literal for int() with base 10", "7"),
+        "l.md:10: [cpu] print(x): expected output '2', got '1'",
+    ),
+    "a TorchScript type comment": (
+        """\
+```python
+import torch
+
+def scale(x, n):
+    # type: (Tensor, int) -> Tensor
+    return x * n
+```
+
+```python
+scripted = torch.jit.script(scale)
+```
+""",
+        ("(Tensor, int)", "(Tensor, str)"),
+        "l.md:10: [cpu] RuntimeError",
+    ),
 }
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -84,6 +86,21 @@ class Fence:
         if self.fragment_of:
             return fragment_tree(self.code, self.code_line, self.fragment_of)
         return block_tree(self.code, self.code_line)
+
+    @functools.cached_property
+    def uncommented(self) -> str:
+        """``code`` with its comments cut (each runs to its line's end, so every other token
+        keeps its place), or ``code`` itself when it does not tokenize."""
+        lines = self.code.split("\n")
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(self.code).readline))
+        except (tokenize.TokenError, SyntaxError):
+            return self.code
+        for token in tokens:
+            if token.type == tokenize.COMMENT:
+                row, col = token.start
+                lines[row - 1] = lines[row - 1][:col].rstrip()
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)

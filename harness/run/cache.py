@@ -8,10 +8,11 @@ sha256 over what its outcome depends on (``block_keys``):
 
 - reader order: the block's fence (code, lines, directives, so every claim in it) and the
   claims checked in it; of every fence before it, what reaches a later block: its code
-  without comments (its tokens, with their positions), its directives and time limit, and the
-  claims inside its functions (checked where they are called); the device, the mode, the
-  limits. A claim is an observation (a probe never changes what the lesson computes), so an
-  edited claim misses only its own block's entry (and, inside a function, the later ones);
+  without comments (with them when the lesson reads source text: ``inspect``, ``jit``), its
+  directives, time limit and doctest examples, and the claims checked after it (inside its
+  functions, or leaving a hook on what a line built); the device, the mode, the limits. A
+  claim is an observation (a probe never changes what the lesson computes), so an edited
+  claim misses only its own block's entry (and, inside a function, the later ones);
 - isolated: the block's fence, the earlier statements its snippet holds, the fences they come
   from (their claims and directives), the device, the mode, the limits;
 - always: what the lesson reads outside its text (``harness.run.outside``: the environment
@@ -33,13 +34,12 @@ import ast
 import contextlib
 import functools
 import hashlib
-import io
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
-import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness.claims import Claim
+from harness.claims import Claim, kinds
 from harness.lesson import Fence, Lesson
 from harness.results import JSON, BlockResult, ClaimResult, Status, Verdict
 from harness.run.outside import world_key
@@ -59,7 +59,9 @@ ENVIRONMENT_VARIABLE = "HARNESS_CACHE_DIR"
 # 3: a training loop's block result holds its losses; 4: reader-order keys see earlier blocks
 # without their comments
 SCHEMA = 4
-_COMMENTS = (tokenize.COMMENT, tokenize.NL)  # a comment, and the end of a line holding nothing else
+# code that reads a lesson's source text, comments included: TorchScript's type comments,
+# inspect.getsource, tracebacks and linecache
+_SOURCE_READERS = re.compile(r"\b(?:jit|inspect|getsource|getcomments|linecache|traceback)\b")
 DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 
 
@@ -251,6 +253,7 @@ def _prefix_keys(
         lines = {claim.block, *(_block_of(fences, place.line) for place in claim.places)}
         for line in sorted(line for line in lines if line in checked_in):
             checked_in[line].append(repr(claim))
+    reads_source = any(_SOURCE_READERS.search(fence.code) for fence in fences)
     running = hashlib.sha256(json.dumps(common, default=str).encode())
     keys: dict[int, str] = {}
     for fence in fences:
@@ -258,7 +261,8 @@ def _prefix_keys(
         own = running.copy()
         own.update(repr((fence, limit, checked_in[fence.line])).encode("utf-8", "replace"))
         keys[fence.line] = own.hexdigest()
-        running.update(_passed_on(fence, claims, limit).encode("utf-8", "replace"))
+        passed = _passed_on(fence, claims, limit, reads_source)
+        running.update(passed.encode("utf-8", "replace"))
     return keys
 
 
@@ -266,33 +270,25 @@ def _block_of(fences: Sequence[Fence], line: int) -> int | None:
     return next((f.line for f in fences if f.line <= line <= f.end_line), None)
 
 
-def _passed_on(fence: Fence, claims: Sequence[Claim], limit: float) -> str:
-    """What a block passes on to the blocks after it: its code without comments (with the
-    position of every token), directives, time limit, and the claims inside its functions,
-    lambdas and generators, which run when they are called."""
-    tree = fence.tree
-    if tree is None:
-        return repr((fence.line, fence.code, fence.directives, limit))
+def _passed_on(fence: Fence, claims: Sequence[Claim], limit: float, reads_source: bool) -> str:
+    """What a block passes on to the blocks after it: its code without comments (with them
+    when the lesson reads source text: ``_SOURCE_READERS``), directives, time limit, its
+    doctest examples (an expected exception lets the session go on), and the claims checked
+    after it: inside its functions, lambdas and generators, which run when they are called,
+    and those whose kind leaves a check on what the line built (``Kind.checked_later``)."""
     spans = [
         (node.lineno, node.end_lineno or node.lineno)
-        for node in ast.walk(tree)
+        for node in (ast.walk(fence.tree) if fence.tree is not None else ())
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.GeneratorExp)
     ]
     deferred = [
-        repr(claim) for claim in claims if claim.block == fence.line and _within(claim, spans)
+        repr(claim)
+        for claim in claims
+        if claim.block == fence.line
+        and (_within(claim, spans) or kinds.of(claim).checked_later(claim))
     ]
-    return repr((fence.line, _without_comments(fence.code), fence.directives, limit, deferred))
-
-
-def _without_comments(code: str) -> str:
-    """The code's tokens with their positions, comments left out (its text should it not
-    tokenize; tokens, not a syntax tree dump, which deeply nested code would overflow)."""
-    try:
-        tokens = tokenize.generate_tokens(io.StringIO(code).readline)
-        kept = [(t.type, t.string, t.start) for t in tokens if t.type not in _COMMENTS]
-    except (tokenize.TokenError, SyntaxError):
-        return code
-    return repr(kept)
+    code = fence.code if reads_source or fence.tree is None else fence.uncommented
+    return repr((fence.line, code, fence.directives, limit, fence.examples, deferred))
 
 
 def _folder() -> Path:

@@ -47,7 +47,7 @@ class Behaviour:
     before: Before | None = None
     after: After | None = None
     operands: bool = False
-    when_called: bool = False  # checked at every call of the layer built (a forward hook)
+    when_called: bool = False  # checked at the first call of the layer built (a forward hook)
 
 
 REGISTRY: list[Behaviour] = []

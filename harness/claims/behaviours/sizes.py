@@ -26,6 +26,8 @@ def same_padding(match: re.Match[str], layer: Any, context: Context) -> Outcome 
         before, after = shape_list(args[0]) if args else None, shape_list(output)
         if before is None or after is None or len(before) < 3:
             return
+        if handles:  # checked once: then the layer pickles and scripts as it would
+            handles.pop().remove()
         want, got = before[2:], after[2:]
         if want == got:
             context.later(passed(f"spatial size kept {want}", f"{got}"))
@@ -40,7 +42,7 @@ def same_padding(match: re.Match[str], layer: Any, context: Context) -> Outcome 
                 )
             )
 
-    layer.register_forward_hook(hook)
+    handles = [layer.register_forward_hook(hook)]
     return None
 
 
@@ -261,11 +263,13 @@ def bidirectional(match: re.Match[str], layer: Any, context: Context) -> Outcome
         shape = shape_list(out)
         if shape is None:
             return
+        if handles:  # checked once: then the layer pickles and scripts as it would
+            handles.pop().remove()
         want = 2 * int(module.hidden_size)
         if shape[-1] == want:
             context.later(passed(f"output width 2 x {module.hidden_size}", str(shape)))
         else:
             context.later(failed(f"output width {want}", f"{shape[-1]}"))
 
-    layer.register_forward_hook(hook)
+    handles = [layer.register_forward_hook(hook)]
     return None

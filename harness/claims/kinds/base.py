@@ -142,5 +142,10 @@ class Kind:
         """Why the claim was never checked, when its kind knows better than its block."""
         return ""
 
+    def checked_later(self, claim: Claim) -> bool:
+        """Whether the claim may be checked after its block ended (a hook left on what its
+        line built, checked where a later block calls it): the cache keys it with them."""
+        return False
+
     def checker(self, run: Run) -> Checker:
         return Checker(self, run)

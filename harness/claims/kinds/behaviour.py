@@ -57,6 +57,10 @@ class BehaviourKind(Kind):
             return "the layer built on this line was never called (or the line never ran)"
         return ""
 
+    def checked_later(self, claim: Claim) -> bool:
+        phrases = claim.parsed if isinstance(claim.parsed, tuple) else ()
+        return any(b.when_called for b, _ in phrases)
+
     def checker(self, run: Run) -> Checker:
         return BehaviourChecker(self, run)
 

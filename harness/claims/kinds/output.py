@@ -27,15 +27,15 @@ def _unseeded(fences: Sequence[Fence]) -> set[int]:
     then, and the block sets no seed before the statement that prints them."""
     found: set[int] = set()
     drawn = False
-    for fence in fences:
-        lines = fence.code.split("\n")
+    for fence in fences:  # code, not comments: a comment draws nothing
+        lines = fence.uncommented.split("\n")
         for example in fence.examples:
             if not example.pasted:
                 continue
             before = "\n".join(lines[: example.end_line - fence.code_line + 1])
             if (drawn or _RANDOM.search(before)) and "manual_seed(" not in before:
                 found.add(example.want_line)
-        drawn = drawn or _RANDOM.search(fence.code) is not None
+        drawn = drawn or _RANDOM.search(fence.uncommented) is not None
     return found
 
 
