@@ -101,6 +101,36 @@ def test_code_after_a_print_stays_code() -> None:
     assert fence.examples == () and "z = [1, 2]" in fence.code
 
 
+MYST_THEN_CODE = """\
+```python
+import torch
+x = 1
+torch.ones(2, 3).view(4)
+: RuntimeError: shape '[4]' is invalid for input of size 6
+x = 2
+```
+
+```python
+print(x)  # prints: 2
+```
+"""
+
+
+def test_a_statement_right_after_a_myst_output_is_code_that_runs() -> None:
+    """``x = 2`` after a ``: `` output line was read as more output: never run, while the
+    block passed (and a later block met x == 1)."""
+    lesson = parse_lesson(MYST_THEN_CODE, "m.md")
+    first = lesson.python_fences[0]
+    assert first.code.split("\n")[4] == "x = 2"  # line 6 of the lesson
+    ((example),) = first.examples
+    assert example.want == "RuntimeError: shape '[4]' is invalid for input of size 6\n"
+    result = check_lesson(lesson, ["cpu"])
+    assert {line: per["cpu"].verdict for line, per in result.verdicts.items()} == {
+        5: "passed",
+        10: "passed",
+    }
+
+
 @pytest.mark.parametrize("name", ["front_matter_quote.md", "front_matter_quote_wrong.md"])
 def test_front_matter_that_is_not_yaml_is_a_warning_and_the_lesson_runs(name: str) -> None:
     # -v: [info] lines are shown one by one (issue 15 item 1: a count without it)

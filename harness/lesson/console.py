@@ -106,19 +106,33 @@ def _balance(text: str) -> int:
     return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
 
 
-def _region(lines: list[str], start: int) -> int:
+def _region(lines: list[str], start: int, myst: bool = False) -> int:
     """The end (exclusive) of an output starting at ``start``: the first blank line where its
-    brackets are balanced, or the block's end."""
+    brackets are balanced, or the block's end. ``myst`` (a ``: `` output): also a line where
+    they are balanced that is a statement, not an expression (``x = 2``): code, not output."""
     depth = 0
     index = start
     while index < len(lines):
         if not lines[index].strip() and depth <= 0:
+            break
+        if myst and index > start and depth <= 0 and _statement_line(lines[index]):
             break
         depth += _balance(lines[index])
         index += 1
     while index > start and not lines[index - 1].strip():
         index -= 1
     return index
+
+
+def _statement_line(text: str) -> bool:
+    """A line (not a ``: `` output line) that is a whole statement other than an expression."""
+    if re.match(r"[ \t]*:", text):
+        return False
+    try:
+        tree = ast.parse(text.strip())
+    except (SyntaxError, ValueError):
+        return False
+    return len(tree.body) == 1 and not isinstance(tree.body[0], ast.Expr)
 
 
 def _statement_before(tree: ast.Module, line: int) -> ast.stmt | None:
@@ -207,7 +221,7 @@ def pasted_outputs(lines: list[str], first_line: int, memo: ParseMemo) -> tuple[
         head = parse_code("\n".join(prefix))
         if isinstance(head, SyntaxError):
             return tuple(found)
-        end = _region(lines, start)
+        end = _region(lines, start, myst=re.match(r"[ \t]*:", lines[start]) is not None)
         shown = _statement_before(head, start + 1)
         if shown is None:
             return tuple(found)
