@@ -34,7 +34,6 @@ from harness.report.templates import TEMPLATES as TEMPLATES
 from harness.report.views import BLOCK_STATES as BLOCK_STATES
 from harness.report.views import CLAIM_STATES as CLAIM_STATES
 from harness.report.views import COVERAGE_FIELDS as COVERAGE_FIELDS
-from harness.report.views import BenchView as BenchView
 from harness.report.views import BlockView as BlockView
 from harness.report.views import ClaimResultView as ClaimResultView
 from harness.report.views import ClaimView as ClaimView

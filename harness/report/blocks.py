@@ -24,7 +24,6 @@ from harness.report.inputs import (
 )
 from harness.report.views import (
     COVERAGE_FIELDS,
-    BenchView,
     BlockView,
     ClaimResultView,
     ClaimView,
@@ -112,26 +111,14 @@ def losses_of(lesson: JSON) -> dict[tuple[int, str], list[Any]]:
 
 def bench_views(
     benchmarks: Sequence[BenchEntry], path: str, line: int
-) -> tuple[list[BenchView], dict[str, list[Any]]]:
+) -> tuple[list[BenchEntry], dict[str, list[Any]]]:
     """The benchmark figures of the block at ``line``, and its losses per device."""
-    views: list[BenchView] = []
+    views: list[BenchEntry] = []
     losses: dict[str, list[Any]] = {}
     for entry in benchmarks:
         if not entry.located or entry.block != line or not same_file(entry.lesson, path):
             continue
-        views.append(
-            BenchView(
-                device=entry.device,
-                name=entry.name,
-                mean=entry.mean,
-                stddev=entry.stddev,
-                rounds=entry.rounds,
-                steps=entry.steps,
-                samples=entry.samples,
-                steps_per_second=entry.steps_per_second,
-                samples_per_second=entry.samples_per_second,
-            )
-        )
+        views.append(entry)
         if entry.losses:
             losses.setdefault(entry.device, list(entry.losses))
     views.sort(key=lambda view: device_key(view.device))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report.formatting import when
-from harness.report.inputs import JSON, BenchRun, mappings, same_file, text
+from harness.report.inputs import JSON, BenchEntry, BenchRun, mappings, same_file, text
 from harness.report.page import LessonPage
 from harness.results import LessonRecord
 
@@ -68,14 +68,10 @@ def runs(documents: Sequence[JSON]) -> list[Run]:
 
 @dataclass
 class BenchRow:
-    name: str
-    group: str
-    mean: float | None
-    stddev: float | None
-    rounds: int | None
-    lesson: str
-    block: int | None
-    device: str
+    """A benchmark on the index: its figures and the link to its block (empty when no lesson
+    page shows it)."""
+
+    entry: BenchEntry
     href: str
 
 
@@ -85,19 +81,7 @@ def bench_rows(benchmarks: Sequence[BenchRun], pages: Sequence[LessonPage]) -> l
         lesson, block = entry.lesson, entry.block
         page = next((p for p in pages if lesson and same_file(lesson, p.path)), None)
         href = f"{page.file}#B{block}" if page is not None and block is not None else ""
-        rows.append(
-            BenchRow(
-                name=entry.name,
-                group=entry.group,
-                mean=entry.mean,
-                stddev=entry.stddev,
-                rounds=entry.rounds,
-                lesson=page.path if page is not None else lesson,
-                block=block,
-                device=entry.device,
-                href=href,
-            )
-        )
+        rows.append(BenchRow(entry, href))
     return rows
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from harness.lesson.directives import Directives
 from harness.report.charts import Chart
 from harness.report.formatting import duration, label
+from harness.report.inputs import BenchEntry
 from harness.results import Status, Verdict, worst
 
 BLOCK_STATES: tuple[str, ...] = tuple(Status)  # in the order the counts show them
@@ -125,19 +126,6 @@ class Output:
 
 
 @dataclass
-class BenchView:
-    device: str
-    name: str
-    mean: float | None
-    stddev: float | None
-    rounds: int | None
-    steps: int | None
-    samples: int | None
-    steps_per_second: float | None
-    samples_per_second: float | None
-
-
-@dataclass
 class LineView:
     number: int
     html: Markup
@@ -235,7 +223,7 @@ class BlockView:
     outputs: list[Output]
     errors: list[ErrorView]  # errors not shown on a line of ``lines``
     needs: list[Need]
-    bench: list[BenchView]
+    bench: list[BenchEntry]  # the block's benchmark figures, one per device
     charts: list[Chart]
     notes: list[NoteView]
     directives: list[DirectiveLabel] = field(default_factory=list)
