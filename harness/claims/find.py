@@ -61,7 +61,7 @@ def read_comments(lesson: Lesson) -> tuple[list[Claim], list[Comment]]:
     for fence in lesson.python_fences:
         tree = parse_block(fence)
         index = Index(tree) if tree is not None else None
-        block_comments = comments(fence.code, fence.code_line)
+        block_comments = comments(fence)
         consumed: set[int] = set()  # further lines of an output claimed above them
         for position, comment in enumerate(block_comments):
             if comment.line in consumed:

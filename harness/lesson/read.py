@@ -88,18 +88,26 @@ class Fence:
         return block_tree(self.code, self.code_line)
 
     @functools.cached_property
+    def comment_tokens(self) -> tuple[tokenize.TokenInfo, ...]:
+        """The ``#`` comments of ``code`` (rows counted from its first line), tokenized once:
+        those before a point where it stops tokenizing, if it does."""
+        found: list[tokenize.TokenInfo] = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self.code).readline):
+                if token.type == tokenize.COMMENT:
+                    found.append(token)
+        except (tokenize.TokenError, SyntaxError):
+            pass
+        return tuple(found)
+
+    @functools.cached_property
     def uncommented(self) -> str:
         """``code`` with its comments cut (each runs to its line's end, so every other token
-        keeps its place), or ``code`` itself when it does not tokenize."""
+        keeps its place)."""
         lines = self.code.split("\n")
-        try:
-            tokens = list(tokenize.generate_tokens(io.StringIO(self.code).readline))
-        except (tokenize.TokenError, SyntaxError):
-            return self.code
-        for token in tokens:
-            if token.type == tokenize.COMMENT:
-                row, col = token.start
-                lines[row - 1] = lines[row - 1][:col].rstrip()
+        for token in self.comment_tokens:
+            row, col = token.start
+            lines[row - 1] = lines[row - 1][:col].rstrip()
         return "\n".join(lines)
 
 
