@@ -72,6 +72,13 @@ def warm_workers() -> Iterator[None]:
 
 
 @pytest.fixture
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test runs in the project's root: lesson paths in results are relative to the
+    directory the check ran in (``pytestmark = pytest.mark.usefixtures("at_root")``)."""
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture
 def dl_source() -> str:
     return LESSON.read_text(encoding="utf-8")
 

@@ -18,11 +18,8 @@ from tests.report_pages import (
     text_of,
 )
 
-
-@pytest.fixture(autouse=True)
-def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lesson paths in results are relative to the directory the check ran in."""
-    monkeypatch.chdir(ROOT)
+# lesson paths in results are relative to the directory the check ran in (conftest)
+pytestmark = pytest.mark.usefixtures("at_root")
 
 
 # ---------------------------------------------------------------- output integrity (issue 11)

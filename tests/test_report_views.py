@@ -29,9 +29,8 @@ UNUSABLE = {  # samples of unusable input: parse_lesson refuses them
 LESSONS = [*sorted(p for p in SAMPLES.rglob("*.md")), ROOT / "lessons" / "dl.md"]
 
 
-@pytest.fixture(autouse=True)
-def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+# lesson paths in results are relative to the directory the check ran in (conftest)
+pytestmark = pytest.mark.usefixtures("at_root")
 
 
 def mini_page() -> LessonPage:
