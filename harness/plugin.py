@@ -28,7 +28,14 @@ from typing import Any
 import pytest
 
 from harness.cli import parse_devices
-from harness.config import NONE, ConfigError, Settings, choose, settings_for
+from harness.config import (
+    NONE,
+    ConfigError,
+    Settings,
+    choose,
+    default_devices,
+    settings_for,
+)
 from harness.lesson import TAB_VARIABLE, Fence, Lesson, LessonError, read_lesson
 from harness.results import (
     JSON,
@@ -186,9 +193,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _devices(config: pytest.Config, configured: Sequence[str] | None = None) -> list[str]:
-    """``--devices`` when given, else the project configuration's, else all available."""
+    """``--devices`` when given, else the project configuration's, else ``HARNESS_DEVICES``'s,
+    else all available."""
     given = config.getoption("devices")
-    requested = parse_devices(given) if given is not None else list(configured or ["all"])
+    requested = parse_devices(given) if given is not None else list(configured or default_devices())
     if "all" not in requested:
         return requested
     from harness.run.devices import available  # imports torch: only when asked for all
@@ -258,7 +266,7 @@ class BlockItem(pytest.Item):
             raise LessonFailure(self._message(self.fence.line, f"not run: {reason}"))
         if block.status in (Status.NOT_RUN, Status.SKIPPED):  # a skip directive, no device, bash
             pytest.skip(block.reason or block.status)
-        if block.status == Status.FAILED:
+        if block.status == Status.FAILED or "ran-elsewhere" in block.flags:
             own = range(self.fence.line, self.fence.end_line + 1)
             if result.mode == "isolated":  # what this block's own run saw, wherever it is
                 own = range(0, self.fence.end_line + 1)

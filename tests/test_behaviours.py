@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from harness.claims import behaviours
@@ -203,3 +205,33 @@ def test_a_layer_claim_checked_at_its_call_leaves_the_layer_as_it_was() -> None:
         5: "passed",
         6: "passed",
     }
+
+
+class _Node:
+    """An autograd node as torch's Python API hands it out: ``next_functions`` makes new
+    node objects on every read, so an object is freed once nothing holds it."""
+
+    def __init__(self, depth: int, path: str) -> None:
+        self.depth, self.path = depth, path
+        if depth == 0:
+            self.variable = path  # an AccumulateGrad node: its leaf
+
+    @property
+    def next_functions(self) -> tuple[tuple[_Node, int], ...]:
+        if self.depth == 0:
+            return ()
+        return tuple((_Node(self.depth - 1, f"{self.path}{i}"), 0) for i in range(2))
+
+
+def test_every_leaf_of_a_loss_is_found_however_its_node_objects_are_reused() -> None:
+    """torch 2.11 handed out node objects at addresses of freed ones: the walk skipped them
+    as seen, and ``loss.backward()  # Compute gradients`` failed with "no autograd graph"."""
+    from harness.claims.behaviours.training import _leaves
+
+    class Loss:
+        grad_fn = _Node(6, "w")
+
+    match = re.match("", "")
+    assert match is not None
+    found = _leaves(match, Loss())
+    assert sorted(found) == sorted(f"w{i:06b}" for i in range(64))

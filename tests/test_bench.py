@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from harness.lesson import parse_lesson, read_lesson
 from harness.run.bench import LoopRun, training_loops
@@ -32,6 +33,26 @@ def test_loss_curve_of_the_block_at_158_decreases_over_its_10_steps() -> None:
     assert all(later < earlier for earlier, later in itertools.pairwise(losses))
     again = LoopRun(lesson, fence, "cpu").capture()
     assert again.losses == losses  # the seed is fixed
+
+
+def test_a_loss_is_captured_once_per_step_under_a_torch_function_mode() -> None:
+    """On cuda the default device is a torch function mode, and ``backward`` under a mode
+    calls itself again: the capture recorded 20 losses for 10 steps (H200, torch 2.11)."""
+    from torch.overrides import TorchFunctionMode
+
+    class Passing(TorchFunctionMode):
+        def __torch_function__(
+            self, func: Any, types: Any, args: Any = (), kwargs: Any = None
+        ) -> Any:
+            return func(*args, **(kwargs or {}))
+
+    lesson = read_lesson(LESSON)
+    fence = next(f for f in lesson.python_fences if f.line == 158)
+    with Passing():
+        captured = LoopRun(lesson, fence, "cpu").capture()
+    assert captured.steps == 10
+    assert captured.losses == LoopRun(lesson, fence, "cpu").capture().losses
+    assert len(captured.losses) == 10
 
 
 def _printed_totals(stdout: str) -> list[str]:

@@ -20,6 +20,7 @@ from harness.config import (
     Finder,
     Setup,
     choose,
+    default_devices,
     key_lines,
     settings_for,
 )
@@ -180,6 +181,26 @@ def test_the_command_line_wins_over_the_file_which_wins_over_the_defaults() -> N
     assert choose(0, 5, 7) == 0  # a value given is taken, even a falsy one
     args = cli._parser().parse_args(["check"])  # not given: told apart from any value
     assert (args.devices, args.time_limit, args.memory_limit) == (None, None, None)
+
+
+def test_harness_devices_is_the_default_below_the_command_line_and_the_file(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HARNESS_DEVICES", raising=False)
+    assert default_devices() == ("all",)
+    monkeypatch.setenv("HARNESS_DEVICES", " meta, cpu ")
+    assert default_devices() == ("meta", "cpu")
+    lesson = write(repo / "a.md", LESSON.replace("x =", "import torch\nx ="))
+
+    def devices_run(*options: str) -> list[str]:
+        main(["check", str(lesson), "--no-progress", "--no-cache", *options])
+        first = capsys.readouterr().out.splitlines()[0]
+        return [word for word in first.split() if word.startswith("[")]
+
+    assert devices_run() == ["[meta]", "[cpu]"]
+    assert devices_run("--devices", "cpu") == ["[cpu]"]
+    write(repo / "harness.toml", 'devices = "meta"\n')
+    assert devices_run() == ["[meta]"]
 
 
 # bad configurations: one line at the right line ----------------------------------------------

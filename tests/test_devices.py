@@ -9,7 +9,13 @@ import pytest
 
 from harness.lesson import read_lesson
 from harness.results import LessonResult
-from harness.run.devices import Census, available, mechanism_limit, unavailable_reason
+from harness.run.devices import (
+    Census,
+    available,
+    default_device,
+    mechanism_limit,
+    unavailable_reason,
+)
 from harness.run.runner import check_lesson
 from harness.static.lint import device_fragile
 from tests.conftest import LESSON, SAMPLES
@@ -47,6 +53,9 @@ def test_an_absent_device_is_skipped_with_its_reason(tmp_path: Path) -> None:
 
 
 def test_census_on_cpu_is_all_cpu_for_the_lesson(dl_result: LessonResult) -> None:
+    """Also on a GPU machine: block 44's ``torch.device("cuda" if torch.cuda.is_available()
+    else "cpu")`` picks the cpu in the cpu run (before, on an H200, its ``.to(device)`` at
+    line 63 sent 7% of its work to cuda and flagged the cpu run ran-elsewhere)."""
     result = dl_result
     assert result.blocks[607]["cpu"].census == {"cpu": 1.0}
     for fence in result.lesson.python_fences:
@@ -75,6 +84,38 @@ def test_the_dataloader_generator_error_is_the_mechanisms_limit() -> None:
     message = "Expected a 'cuda' device type for generator but found 'cpu'"
     assert "118084" in (mechanism_limit(message) or "")
     assert mechanism_limit("mat1 and mat2 shapes cannot be multiplied") is None
+
+
+def test_a_factory_given_a_generator_draws_on_the_generators_device() -> None:
+    """What a reader's code does with no default device set: ``DataLoader(shuffle=True)``
+    draws its ``randperm`` with a CPU generator. Under the mechanism the draw stays on the
+    generator's device (it raised on cuda, pytorch/pytorch#118084); other factories still
+    create on the device under test, and the default device is restored after."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    expected = torch.randperm(10, generator=torch.Generator().manual_seed(0))
+    with default_device("meta"):
+        drawn = torch.randperm(10, generator=generator)
+        made = torch.randn(2)
+        placed = torch.randperm(10, generator=generator, device="meta")
+    assert drawn.device.type == "cpu" and torch.equal(drawn, expected)
+    assert made.device.type == "meta" and placed.device.type == "meta"
+    assert torch.randn(1).device.type == "cpu"
+
+
+def test_the_cpu_run_is_a_readers_without_an_accelerator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a GPU machine, ``torch.device("cuda" if torch.cuda.is_available() else "cpu")`` in
+    block 44 sent its matrix to cuda during the cpu run (H200: flagged ran-elsewhere)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a machine with cuda
+    with default_device("cpu"):
+        assert torch.device("cuda" if torch.cuda.is_available() else "cpu").type == "cpu"
+        assert not torch.backends.mps.is_available()
+    assert torch.cuda.is_available()  # the harness's own question, after the block
+    with default_device("meta"):
+        assert torch.cuda.is_available()  # an accelerator's run sees the machine as it is
 
 
 def _train(census: Census) -> list[float]:

@@ -106,6 +106,22 @@ def test_failure_message_starts_at_the_lesson_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stdout
 
 
+def test_a_block_whose_work_ran_elsewhere_fails_its_item_as_harness_check_does(
+    tmp_path: Path,
+) -> None:
+    """On an H200, block 607 of lessons/dl.md trained on the cpu in its cuda run: ``harness
+    check`` said ran-elsewhere and exited 1, while its pytest item passed."""
+    lesson = tmp_path / "moves.md"
+    shutil.copy(SAMPLES / "moves_to_meta.md", lesson)
+    done = pytest_run(str(lesson), "-q", "-rf", "--devices", "cpu", "--rootdir", str(tmp_path))
+    assert done.returncode == 1, done.stdout
+    assert "1 failed, 1 passed" in done.stdout
+    assert (
+        "moves.md:10: [cpu] ran-elsewhere: the block at line 6 ran its torch operations on "
+        "cpu " in done.stdout
+    )
+
+
 ENDS_ITS_WORKER = """# Ends its worker
 
 ```bash

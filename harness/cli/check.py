@@ -14,7 +14,7 @@ from harness.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
 from harness.cli.find import find_lessons, shard
 from harness.cli.report import write_html
 from harness.cli.terminal import Terminal, wants_colour
-from harness.config import NONE, ConfigError, Finder, Settings, choose
+from harness.config import NONE, ConfigError, Finder, Settings, choose, default_devices
 from harness.lesson import Lesson
 from harness.progress import ProgressLine
 from harness.results import LessonResult, Message, Status, results_json
@@ -78,7 +78,7 @@ def _check(args: argparse.Namespace, stopped: list[int]) -> int:
                 results.append(
                     check_lesson(
                         lesson,
-                        choose(args.devices, given.devices, ("all",)),
+                        choose(args.devices, given.devices, default_devices()),
                         progress=progress,
                         isolated=args.isolated,
                         time_limit=choose(args.time_limit, given.time_limit, TIME_LIMIT),

@@ -20,8 +20,9 @@ repository root (a folder holding ``.git``) or the file system's root, so a conf
 above the lesson's repository never applies to it.
 
 Precedence: an option given on the command line > a matching override > the file's table >
-harness's defaults. A configuration that cannot be used is one line, ``PATH:LINE: [tool.harness]
-KEY: expected ..., got ...`` (``ConfigError``), and its lessons are unusable input.
+harness's defaults (devices: those ``HARNESS_DEVICES`` names, else all available). A
+configuration that cannot be used is one line, ``PATH:LINE: [tool.harness] KEY: expected ...,
+got ...`` (``ConfigError``), and its lessons are unusable input.
 """
 
 from harness.config.errors import ConfigError as ConfigError
@@ -39,5 +40,6 @@ from harness.config.settings import Settings as Settings
 from harness.config.settings import Setup as Setup
 from harness.config.settings import Values as Values
 from harness.config.settings import choose as choose
+from harness.config.settings import default_devices as default_devices
 from harness.config.settings import settings_for as settings_for
 from harness.config.where import key_lines as key_lines

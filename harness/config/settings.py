@@ -110,6 +110,13 @@ class Settings:
 NONE = Settings()
 
 
+def default_devices() -> tuple[str, ...]:
+    """The devices when neither ``--devices`` nor the configuration names them: those that
+    ``HARNESS_DEVICES`` names (comma-separated, as ``--devices``), else every available one."""
+    named = os.environ.get("HARNESS_DEVICES", "")
+    return tuple(d.strip() for d in named.split(",") if d.strip()) or ("all",)
+
+
 def choose(given: T | None, configured: T | None, default: T) -> T:
     """The command line's value when given, else the configuration's, else the default."""
     if given is not None:

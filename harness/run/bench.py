@@ -25,7 +25,7 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from harness.lesson import Fence, Lesson
-from harness.run.devices import synchronize
+from harness.run.devices import default_device, synchronize
 from harness.static.depends import dependency_map
 
 
@@ -102,15 +102,13 @@ class LoopRun:
 
     @contextlib.contextmanager
     def _context(self) -> Iterator[None]:
-        previous, cwd = torch.get_default_device(), os.getcwd()
-        torch.set_default_device(None if self.device == "cpu" else self.device)
+        cwd = os.getcwd()
         os.chdir(self._workdir)
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), default_device(self.device):
                 yield
         finally:
             os.chdir(cwd)
-            torch.set_default_device(previous)
 
     def setup(self) -> None:
         """Untimed: a fresh namespace with the earlier statements run, seeds fixed."""
@@ -130,13 +128,20 @@ class LoopRun:
         """One more run, untimed, recording the loss after each step, steps and samples."""
         captured = Capture()
         original = torch.Tensor.backward
-        want_batch = [True]
+        want_batch, inside = [True], [False]
 
         def backward(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> None:
+            if inside[0]:  # ``backward`` under a torch function mode calls itself again
+                original(tensor, *args, **kwargs)  # type: ignore[no-untyped-call]
+                return
             if tensor.numel() == 1:
                 captured.losses.append(float(tensor.detach()))
             want_batch[0] = True
-            original(tensor, *args, **kwargs)  # type: ignore[no-untyped-call]
+            inside[0] = True
+            try:
+                original(tensor, *args, **kwargs)  # type: ignore[no-untyped-call]
+            finally:
+                inside[0] = False
 
         def on_step(optimizer: Any, args: Any, kwargs: Any) -> None:
             captured.steps += 1

@@ -1,23 +1,29 @@
 """Torch devices: which are here, how plain lesson code is put on one, and where work ran.
 
-Runs inside the worker (it imports torch). The mechanism: ``torch.set_default_device`` for
-the block's run, so factory functions (``torch.randn``, ``nn.Linear``'s parameters) create
-their tensors on the device under test without the lesson naming it. Its known limit: a
-``DataLoader(shuffle=True)`` builds a CPU ``torch.Generator`` that meets a ``randperm`` on the
-default device (pytorch/pytorch#118084); that failure is the mechanism's, reported as
-``unsupported``, never as the lesson failing.
+Runs inside the worker (it imports torch). The mechanism (``default_device``):
+``torch.set_default_device`` for the block's run, so factory functions (``torch.randn``,
+``nn.Linear``'s parameters) create their tensors on the device under test without the lesson
+naming it. On cpu, torch's accelerator checks (``torch.cuda.is_available()``) answer False
+while lesson code runs: the cpu run is a reader's without an accelerator, also on a GPU
+machine. A factory given a ``generator`` draws on that generator's device, as it does for a
+reader who set no default device: a ``DataLoader(shuffle=True)``'s CPU generator would
+otherwise meet a ``randperm`` on the default device (pytorch/pytorch#118084). Should such an
+error still come from the mechanism, it is reported as ``unsupported``, never as the lesson
+failing (``mechanism_limit``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode
+from torch.utils._device import _device_constructors
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,69 @@ def mechanism_limit(message: str) -> str | None:
         if pattern in message:
             return reason
     return None
+
+
+class _GeneratorDevice(TorchFunctionMode):
+    """A factory call given a ``generator`` and no ``device`` draws on the generator's device,
+    where a reader's code, with no default device set, draws."""
+
+    def __torch_function__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        kwargs = kwargs or {}
+        generator = kwargs.get("generator")
+        if (
+            isinstance(generator, torch.Generator)
+            and kwargs.get("device") is None
+            and func in _device_constructors()
+        ):
+            kwargs = {**kwargs, "device": generator.device}
+        return func(*args, **kwargs)
+
+
+# torch's "is there an accelerator" questions, each asked of a module: (module path, function)
+_AVAILABILITY = ("cuda", "backends.mps", "xpu", "accelerator")
+
+
+def _no_accelerator() -> bool:
+    return False
+
+
+@contextlib.contextmanager
+def _without_accelerators() -> Iterator[None]:
+    """The cpu run is a reader's on a machine without an accelerator, wherever it runs:
+    ``torch.cuda.is_available()`` and its kin answer False while lesson code runs, so
+    ``torch.device("cuda" if torch.cuda.is_available() else "cpu")`` picks the cpu."""
+    replaced: list[tuple[Any, Any]] = []
+    for path in _AVAILABILITY:
+        module: Any = torch
+        for name in path.split("."):
+            module = getattr(module, name, None)
+        if module is not None and callable(getattr(module, "is_available", None)):
+            replaced.append((module, module.is_available))
+            module.is_available = _no_accelerator
+    try:
+        yield
+    finally:
+        for module, original in replaced:
+            module.is_available = original
+
+
+@contextlib.contextmanager
+def default_device(device: str) -> Iterator[None]:
+    """Plain lesson code creates its tensors on ``device`` (the mechanism, above); on cpu,
+    it runs as on a machine without an accelerator."""
+    previous = torch.get_default_device()
+    torch.set_default_device(None if device == "cpu" else device)
+    try:
+        with _without_accelerators() if device == "cpu" else _GeneratorDevice():
+            yield
+    finally:
+        torch.set_default_device(previous)
 
 
 def synchronize(device: str) -> None:

@@ -17,7 +17,7 @@ import torch
 
 from harness.lesson import read_lesson
 from harness.run.bench import LoopRun, training_loops
-from harness.run.devices import available, synchronize
+from harness.run.devices import available, default_device, synchronize
 from harness.static.snippets import snippets
 from tests.conftest import LESSON, ROOT
 
@@ -68,11 +68,8 @@ def test_plain_loop(benchmark: Any, line: int, device: str) -> None:
         torch.manual_seed(0)
 
     def run() -> None:
-        torch.set_default_device(None if device == "cpu" else device)
-        try:
+        with default_device(device):
             exec(block, namespace)
-        finally:
-            torch.set_default_device(None)
         synchronize(device)
 
     benchmark.pedantic(run, setup=setup, rounds=ROUNDS, warmup_rounds=1)

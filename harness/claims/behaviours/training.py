@@ -42,13 +42,15 @@ def _leaves(match: re.Match[str], tensor: Any) -> Any:
     """The leaf tensors the call's tensor was computed from (its autograd graph)."""
     function = getattr(tensor, "grad_fn", None)
     found: list[Any] = []
-    seen: set[int] = set()
+    # Node objects are made on each read of ``next_functions``: a visited one is kept alive
+    # here, or a later node may take its freed id and be skipped as seen (torch 2.11 did).
+    seen: dict[int, Any] = {}
     stack = [function] if function is not None else []
     while stack:
         node = stack.pop()
         if node is None or id(node) in seen:
             continue
-        seen.add(id(node))
+        seen[id(node)] = node
         variable = getattr(node, "variable", None)
         if variable is not None:
             found.append(variable)
