@@ -122,6 +122,7 @@ def documents(draw: st.DrawFn) -> tuple[str, list[Expected]]:
 @given(documents())
 @example(("```python\n```\n", [Expected(1, 2, "python", "")]))
 @example(("- a\n\n  ```py\n  x = 1\n  ```\n", [Expected(3, 5, "py", "x = 1\n")]))
+@example(("```python\n0\n:\n```\n", [Expected(1, 4, "python", "0\n:\n")]))  # not an output
 def test_fences_are_found_where_they_were_written(
     document: tuple[str, list[Expected]],
 ) -> None:

@@ -192,8 +192,8 @@ def pasted_outputs(lines: list[str], first_line: int, memo: ParseMemo) -> tuple[
         start: int | None = None
         if isinstance(whole, SyntaxError):
             error = whole
-            colon = next(
-                (i for i, t in enumerate(lines) if re.match(r"[ \t]*:(?:[ \t]|$)", t)), None
+            colon = next(  # an output's first line shows something: a bare ``:`` is code
+                (i for i, t in enumerate(lines) if re.match(r"[ \t]*:[ \t]+\S", t)), None
             )
             at = (error.lineno or 1) - 1
             if colon is not None and colon <= at + 1:
