@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.lesson import read_lesson
+from harness.lesson import parse_lesson, read_lesson
 from harness.results import LessonResult
 from harness.run.devices import (
     Census,
@@ -73,6 +73,25 @@ def test_work_moved_to_another_device_is_flagged_at_the_line_that_moved_it() -> 
     assert result.blocks[15]["cpu"].flags == []
     (line,) = [f for f in result.failures() if "ran-elsewhere" in f]
     assert line.startswith(f"{SAMPLES / 'moves_to_meta.md'}:10: [cpu] ran-elsewhere")
+
+
+LOSS_CLAIM = """```python
+import torch
+import torch.nn as nn
+
+x = torch.ones(2)
+mse = nn.MSELoss()  # Mean Squared Error
+```
+"""
+
+
+def test_a_claims_own_torch_work_is_not_counted_as_the_blocks() -> None:
+    """The loss claim's check draws its sample inputs on the cpu: on another device they
+    counted as the block's work (cpu 15% here; on an H200, 13% of block 703's cuda run)."""
+    result = check_lesson(parse_lesson(LOSS_CLAIM, "t.md"), ["meta"])
+    assert result.verdicts[6]["meta"].verdict != "not-run"  # the check ran (meta: unchecked)
+    block = result.blocks[1]["meta"]
+    assert (block.census, block.flags) == ({"meta": 1.0}, [])
 
 
 def test_device_fragile_forward_is_reported_at_line_319() -> None:

@@ -211,7 +211,17 @@ class Census(TorchFunctionMode):
         self.filename = filename
         self.counts: Counter[str] = Counter()
         self.moved_at: int | None = None
+        self.paused = 0  # > 0 while the harness's own work runs (``uncounted``)
         self._losses: list[torch.Tensor] | None = [] if record_losses else None
+
+    def __enter__(self) -> Census:
+        _ACTIVE.append(self)
+        super().__enter__()  # type: ignore[no-untyped-call]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        super().__exit__(*exc_info)  # type: ignore[no-untyped-call]
+        _ACTIVE.remove(self)
 
     def __torch_function__(
         self,
@@ -221,6 +231,8 @@ class Census(TorchFunctionMode):
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         result = func(*args, **(kwargs or {}))
+        if self.paused:
+            return result
         if isinstance(result, torch.Tensor):
             kind = "cpu" if result.is_cpu else result.device.type  # is_cpu: 5x cheaper
             self.counts[kind] += 1
@@ -261,3 +273,22 @@ class Census(TorchFunctionMode):
     def shares(self) -> dict[str, float]:
         total = sum(self.counts.values())
         return {k: round(v / total, 4) for k, v in sorted(self.counts.items())} if total else {}
+
+
+_ACTIVE: list[Census] = []  # the censuses counting now, innermost last
+
+
+@contextlib.contextmanager
+def uncounted() -> Iterator[None]:
+    """The harness's own torch work while a block runs (a claim's check: its sample inputs,
+    its reference values) is not the lesson's: the census does not count it. On cuda, a loss
+    claim's CPU sample inputs counted as the block's cpu work."""
+    census = _ACTIVE[-1] if _ACTIVE else None
+    if census is None:
+        yield
+        return
+    census.paused += 1
+    try:
+        yield
+    finally:
+        census.paused -= 1

@@ -17,6 +17,7 @@ from harness.claims import Claim, kinds
 from harness.claims.kinds.output import OutputChecker
 from harness.lesson import Fence
 from harness.results import ClaimResult, Verdict
+from harness.run.devices import uncounted
 
 
 def _int(value: object) -> int | None:
@@ -61,7 +62,8 @@ class Probe:
     def value(self, line: int, value: object, bindings: dict[str, Any], phase: int = 0) -> object:
         try:
             claim = self.claims[line]
-            self._checker(claim).value(claim, value, phase, bindings, sys._getframe(1))
+            with uncounted():
+                self._checker(claim).value(claim, value, phase, bindings, sys._getframe(1))
         except Exception as error:
             self.record(line, Verdict.UNCHECKED, "", "", f"the harness could not check: {error!r}")
         return value
@@ -82,7 +84,8 @@ class Probe:
     ) -> None:
         try:
             claim = self.claims[line]
-            self._checker(claim).names(claim, phase, names, bindings, sys._getframe(1))
+            with uncounted():
+                self._checker(claim).names(claim, phase, names, bindings, sys._getframe(1))
         except Exception as error:
             self.record(line, Verdict.UNCHECKED, "", "", f"the harness could not check: {error!r}")
 
