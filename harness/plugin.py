@@ -17,6 +17,7 @@ main process alone writes the JSON results at the end of the session.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -109,6 +110,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("devices", None) is None:
+        try:  # refused before anything runs, as --devices gpu is
+            default_devices()
+        except argparse.ArgumentTypeError as error:
+            raise pytest.UsageError(str(error)) from None
     config.stash[_RUNS] = {}
     config.stash[_PARTS] = {}
     tab = config.getoption("harness_tab", None)
@@ -270,9 +276,10 @@ class BlockItem(pytest.Item):
             own = range(self.fence.line, self.fence.end_line + 1)
             if result.mode == "isolated":  # what this block's own run saw, wherever it is
                 own = range(0, self.fence.end_line + 1)
-            lines = [str(m) for m in failures(result) if m.line in own] or [
-                self._message(self.fence.line, block.reason)
-            ]
+            elsewhere = f"ran-elsewhere: the block at line {self.fence.line} "  # moved anywhere
+            lines = [
+                str(m) for m in failures(result) if m.line in own or m.text.startswith(elsewhere)
+            ] or [self._message(self.fence.line, block.reason)]
             raise LessonFailure("\n".join(lines))
 
     def _message(self, line: int, text: str) -> str:

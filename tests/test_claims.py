@@ -246,10 +246,13 @@ def test_a_block_too_deep_to_compile_with_probes_runs_without_them_its_claims_un
     terms): such a block runs as written, and its claims say why they were not checked, a
     wrong one too; never passed, never failed."""
     terms = "+".join(["x"] * 2800)
-    source = f"```python\nx = 1\ny = {terms}  # 2800 values\nz = y * 2  # 5 values\n```\n"
+    source = (
+        f"```python\nx = 1\ny = {terms}  # 2800 values\nz = y * 2  # 5 values\n```\n\n"
+        "```python\nw = [1, 2]  # 2 values\n```\n"
+    )
     lesson = parse_lesson(source, "l.md")
     claims = find_claims(lesson)
-    assert [c.line for c in claims] == [3, 4]
+    assert [c.line for c in claims] == [3, 4, 8]
     probe = Probe(claims, "l.md", lesson.python_fences)
     namespace: dict[str, object] = {PROBE: probe}
     too_deep = RecursionError("maximum recursion depth exceeded while traversing 'expr' node")
@@ -263,3 +266,4 @@ def test_a_block_too_deep_to_compile_with_probes_runs_without_them_its_claims_un
         assert "cannot compile this block's tree, nested this deep, with its probes" in (
             tally.message
         )
+    assert 8 not in probe.tallies  # another block's claim: checked when that block runs

@@ -201,6 +201,13 @@ def test_harness_devices_is_the_default_below_the_command_line_and_the_file(
     assert devices_run("--devices", "cpu") == ["[cpu]"]
     write(repo / "harness.toml", 'devices = "meta"\n')
     assert devices_run() == ["[meta]"]
+    monkeypatch.setenv("HARNESS_DEVICES", "gpu")  # refused before anything runs, exit 2
+    with pytest.raises(SystemExit) as refused:
+        main(["check", str(lesson), "--no-progress"])
+    assert refused.value.code == 2
+    assert "HARNESS_DEVICES='gpu': unknown device 'gpu': expected a comma-separated list" in (
+        capsys.readouterr().err
+    )
 
 
 # bad configurations: one line at the right line ----------------------------------------------

@@ -111,6 +111,7 @@ def test_a_factory_given_a_generator_draws_on_the_generators_device() -> None:
     generator's device (it raised on cuda, pytorch/pytorch#118084); other factories still
     create on the device under test, and the default device is restored after."""
     import torch
+    from torch.overrides import _get_current_function_mode_stack
 
     generator = torch.Generator().manual_seed(0)
     expected = torch.randperm(10, generator=torch.Generator().manual_seed(0))
@@ -121,6 +122,9 @@ def test_a_factory_given_a_generator_draws_on_the_generators_device() -> None:
     assert drawn.device.type == "cpu" and torch.equal(drawn, expected)
     assert made.device.type == "meta" and placed.device.type == "meta"
     assert torch.randn(1).device.type == "cpu"
+    with default_device("cpu"):  # no torch function mode is left behind, cpu's neither
+        pass
+    assert _get_current_function_mode_stack() == []  # type: ignore[no-untyped-call]
 
 
 def test_the_cpu_run_is_a_readers_without_an_accelerator(monkeypatch: pytest.MonkeyPatch) -> None:

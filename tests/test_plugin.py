@@ -122,6 +122,37 @@ def test_a_block_whose_work_ran_elsewhere_fails_its_item_as_harness_check_does(
     )
 
 
+MOVED_BY_AN_EARLIER_BLOCK = """# Moved by a function of an earlier block
+
+```python
+import torch
+
+def to_other(t):
+    return t.to("meta")
+```
+
+```python
+x = torch.randn(64, 64)
+y = to_other(x)
+for _ in range(20):
+    y = y @ y + 1
+```
+"""
+
+
+def test_work_moved_by_an_earlier_blocks_function_is_said_in_the_item_that_ran_it(
+    tmp_path: Path,
+) -> None:
+    """The line that moved the work is in block 3's function: the item of block 10 says
+    ran-elsewhere at line 7, as harness check does (its message was empty)."""
+    lesson = tmp_path / "moves.md"
+    lesson.write_text(MOVED_BY_AN_EARLIER_BLOCK)
+    done = pytest_run(str(lesson), "-q", "-rf", "--devices", "cpu", "--rootdir", str(tmp_path))
+    assert done.returncode == 1, done.stdout
+    assert "1 failed, 1 passed" in done.stdout
+    assert "moves.md:7: [cpu] ran-elsewhere: the block at line 10 ran its torch" in done.stdout
+
+
 ENDS_ITS_WORKER = """# Ends its worker
 
 ```bash

@@ -112,9 +112,19 @@ NONE = Settings()
 
 def default_devices() -> tuple[str, ...]:
     """The devices when neither ``--devices`` nor the configuration names them: those that
-    ``HARNESS_DEVICES`` names (comma-separated, as ``--devices``), else every available one."""
+    ``HARNESS_DEVICES`` names (as ``--devices`` takes them), else every available one. A value
+    ``--devices`` would refuse raises ``argparse.ArgumentTypeError`` naming the variable."""
+    import argparse
+
+    from harness.cli.arguments import parse_devices  # the command line's own check
+
     named = os.environ.get("HARNESS_DEVICES", "")
-    return tuple(d.strip() for d in named.split(",") if d.strip()) or ("all",)
+    if not named.strip():
+        return ("all",)
+    try:
+        return tuple(parse_devices(named))
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"HARNESS_DEVICES={named[:40]!r}: {error}") from None
 
 
 def choose(given: T | None, configured: T | None, default: T) -> T:

@@ -189,8 +189,9 @@ def run_block(
         if plain is None:
             return BlockResult(Status.FAILED, 0.0, "", ErrorInfo("SyntaxError", why, fence.line))
         code = plain
-        for claim in claims:
-            probe.record(claim.line, Verdict.UNCHECKED, "", "", why)
+        for claim in claims:  # the lesson's: this block's are those at its lines
+            if fence.line <= claim.line <= fence.end_line:
+                probe.record(claim.line, Verdict.UNCHECKED, "", "", why)
     namespace[BINDINGS] = {}
     out = Output()
     seed()

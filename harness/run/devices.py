@@ -177,8 +177,8 @@ def default_device(device: str) -> Iterator[None]:
     try:
         with _without_accelerators() if device == "cpu" else _GeneratorDevice():
             yield
-    finally:
-        torch.set_default_device(previous)
+    finally:  # cpu is torch's own default: set back as None, not as a mode left on the stack
+        torch.set_default_device(None if previous.type == "cpu" else previous)
 
 
 def synchronize(device: str) -> None:
