@@ -25,7 +25,7 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from harness.lesson import Fence, Lesson
-from harness.run.devices import default_device, synchronize
+from harness.run.devices import Census, default_device, synchronize
 from harness.static.depends import dependency_map
 
 
@@ -125,40 +125,29 @@ class LoopRun:
         synchronize(self.device)
 
     def capture(self) -> Capture:
-        """One more run, untimed, recording the loss after each step, steps and samples."""
+        """One more run, untimed, recording the loss after each step (the census's record of
+        each ``backward()``, as a check records them), steps and samples."""
         captured = Capture()
-        original = torch.Tensor.backward
-        want_batch, inside = [True], [False]
-
-        def backward(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> None:
-            if inside[0]:  # ``backward`` under a torch function mode calls itself again
-                original(tensor, *args, **kwargs)  # type: ignore[no-untyped-call]
-                return
-            if tensor.numel() == 1:
-                captured.losses.append(float(tensor.detach()))
-            want_batch[0] = True
-            inside[0] = True
-            try:
-                original(tensor, *args, **kwargs)  # type: ignore[no-untyped-call]
-            finally:
-                inside[0] = False
+        census = Census(self.device, self.lesson.path, record_losses=True)
+        counted = [-1]  # the census's backward count when a batch was last counted
 
         def on_step(optimizer: Any, args: Any, kwargs: Any) -> None:
             captured.steps += 1
 
         def on_forward(module: Any, args: Any) -> None:
-            if want_batch[0] and args and isinstance(args[0], torch.Tensor) and args[0].dim():
+            first = counted[0] != census.backwards  # the first forward since a backward
+            if first and args and isinstance(args[0], torch.Tensor) and args[0].dim():
                 captured.samples += int(args[0].shape[0])
-                want_batch[0] = False
+                counted[0] = census.backwards
 
         step_hook = register_optimizer_step_post_hook(on_step)
         forward_hook = torch.nn.modules.module.register_module_forward_pre_hook(on_forward)
-        torch.Tensor.backward = backward  # type: ignore[method-assign,assignment]
         try:
-            self.setup()
-            self.run()
+            with census:
+                self.setup()
+                self.run()
         finally:
-            torch.Tensor.backward = original  # type: ignore[method-assign]
             step_hook.remove()
             forward_hook.remove()
+        captured.losses = census.losses()
         return captured

@@ -212,6 +212,7 @@ class Census(TorchFunctionMode):
         self.counts: Counter[str] = Counter()
         self.moved_at: int | None = None
         self.paused = 0  # > 0 while the harness's own work runs (``uncounted``)
+        self.backwards = 0  # ``backward()`` calls seen
         self._losses: list[torch.Tensor] | None = [] if record_losses else None
 
     def __enter__(self) -> Census:
@@ -242,8 +243,10 @@ class Census(TorchFunctionMode):
                 and getattr(func, "__name__", "") in _MOVES
             ):
                 self.moved_at = self._lesson_line()
-        elif func is _BACKWARD and self._losses is not None and args:
-            self._keep_loss(args[0])
+        elif func is _BACKWARD:
+            self.backwards += 1
+            if self._losses is not None and args:
+                self._keep_loss(args[0])
         return result
 
     def _keep_loss(self, loss: object) -> None:
