@@ -47,7 +47,7 @@ from harness.results import (
     merge_lessons,
     results_json,
 )
-from harness.results.messages import failures
+from harness.results.messages import failures, ran_elsewhere
 from harness.run.runner import MEMORY_LIMIT, TIME_LIMIT, check_lesson
 from harness.static.snippets import snippet_name
 
@@ -276,10 +276,11 @@ class BlockItem(pytest.Item):
             own = range(self.fence.line, self.fence.end_line + 1)
             if result.mode == "isolated":  # what this block's own run saw, wherever it is
                 own = range(0, self.fence.end_line + 1)
-            elsewhere = f"ran-elsewhere: the block at line {self.fence.line} "  # moved anywhere
-            lines = [
-                str(m) for m in failures(result) if m.line in own or m.text.startswith(elsewhere)
-            ] or [self._message(self.fence.line, block.reason)]
+            found = [m for m in failures(result) if m.line in own]
+            moved = ran_elsewhere(result, self.fence.line, self.device)  # moved from anywhere
+            if moved is not None and moved not in found:
+                found = sorted([*found, moved], key=lambda m: m.line or 0)
+            lines = [str(m) for m in found] or [self._message(self.fence.line, block.reason)]
             raise LessonFailure("\n".join(lines))
 
     def _message(self, line: int, text: str) -> str:

@@ -77,20 +77,27 @@ def failures(result: LessonResult, strict: bool = False) -> list[Message]:
                     Message(path, block.error.line or fence.line, device, Level.ERROR, text)
                 )
     for fence in result.lesson.fences:
-        for device, block in result.blocks.get(fence.line, {}).items():
-            if "ran-elsewhere" in block.flags:
-                shares = ", ".join(f"{d} {s:.0%}" for d, s in block.census.items())
-                text = (
-                    f"ran-elsewhere: the block at line {fence.line} ran its torch operations "
-                    f"on {shares}"
-                )
-                found.append(Message(path, block.moved_at or fence.line, device, Level.ERROR, text))
+        for device in result.blocks.get(fence.line, {}):
+            moved = ran_elsewhere(result, fence.line, device)
+            if moved is not None:
+                found.append(moved)
     for claim in result.claims:
         for device, verdict in result.verdicts.get(claim.line, {}).items():
             if verdict.verdict == Verdict.FAILED:
                 text = f"{claim.subject}: {verdict.message}" if claim.subject else verdict.message
                 found.append(Message(path, claim.line, device, Level.ERROR, text))
     return sorted(found, key=lambda message: message.line or 0)
+
+
+def ran_elsewhere(result: LessonResult, line: int, device: str) -> Message | None:
+    """The block at ``line`` ran its work elsewhere than ``device``: said at the lesson line
+    that moved it (which may be in an earlier block's function), else at the block."""
+    block = result.blocks.get(line, {}).get(device)
+    if block is None or "ran-elsewhere" not in block.flags:
+        return None
+    shares = ", ".join(f"{d} {s:.0%}" for d, s in block.census.items())
+    text = f"ran-elsewhere: the block at line {line} ran its torch operations on {shares}"
+    return Message(result.lesson.path, block.moved_at or line, device, Level.ERROR, text)
 
 
 def needs(result: LessonResult) -> list[Message]:
