@@ -101,11 +101,16 @@ def run_pytest(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m pytest ARGS`` in a new process, ``env`` added to this one's environment
-    (the cacheprovider stays as ``cwd`` has it: on where no configuration turns it off)."""
+    (the cacheprovider stays as ``cwd`` has it: on where no configuration turns it off).
+
+    Without ``TOX_ENV_DIR``: under tox, pytest keeps its cache there, so every inner pytest
+    shared one ``.tox/py/.pytest_cache``, and a ``--lf`` run read the last failures another
+    test's run had just written (seen once, with the machine loaded)."""
+    inherited = {k: v for k, v in os.environ.items() if k != "TOX_ENV_DIR"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", *args],
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         capture_output=True,
         text=True,
         timeout=600,
