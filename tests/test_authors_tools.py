@@ -20,8 +20,6 @@ from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, _parser, main
 from tests.conftest import ROOT
 from tests.test_bad_input import without_cache_lines
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 GOOD = "# Good\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"
 FAILING = "# Failing\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 4]\n```\n"
 

@@ -23,8 +23,6 @@ from harness.lesson import read_lesson
 from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 GOOD = "# Good\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"
 FAILING = "# Failing\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 4]\n```\n"
 NO_PYTHON = (

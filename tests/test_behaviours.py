@@ -16,8 +16,6 @@ from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 from tests.lessons import check_text
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 SAMPLE = SAMPLES / "claims" / "behaviours.md"
 # line of a false claim -> what its failure says
 WRONG = {

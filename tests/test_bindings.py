@@ -12,8 +12,6 @@ from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 SAMPLE = SAMPLES / "claims" / "bindings.md"
 AGREE = [9, 10, 11, 39, 40]  # every claim agrees
 ODD_FIRST, AFTER_ODD = 17, [18, 19]  # the first binding is the odd one out

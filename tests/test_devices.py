@@ -21,8 +21,6 @@ from harness.static.lint import device_fragile
 from tests.conftest import LESSON, SAMPLES
 from tests.test_cli import run
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 
 def test_cpu_is_always_available() -> None:
     assert available()[0] == "cpu"

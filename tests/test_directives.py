@@ -10,8 +10,6 @@ from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 SAMPLE = SAMPLES / "claims" / "directives.md"
 
 

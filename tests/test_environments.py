@@ -21,8 +21,6 @@ from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import harness_check
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 SAMPLES = Path("tests") / "samples" / "environments"
 
 

@@ -13,8 +13,6 @@ from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import failed_blocks, failed_claims, harness_check
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 SAMPLES = ROOT / "tests" / "samples" / "formats"
 
 

@@ -9,14 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from harness.lesson import read_lesson
 from harness.lesson.fragments import is_fragment, last_class
 from harness.static.snippets import snippets
 from tests.lessons import ROOT, harness_check
-
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
 
 SAMPLES = ROOT / "tests" / "samples" / "formats"
 

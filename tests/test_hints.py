@@ -13,8 +13,6 @@ from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 from tests.lessons import harness_check
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 FORMATS = SAMPLES / "formats"
 
 

@@ -8,8 +8,6 @@ import pytest
 from harness.claims.near_shapes import near_shape
 from tests.lessons import ROOT, harness_check
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 SAMPLE = ROOT / "tests" / "samples" / "claims" / "near_shapes.md"
 
 

@@ -15,8 +15,6 @@ from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import SAMPLES
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 FOLDER = SAMPLES / "printed"
 # sample -> (lines that pass, lines that fail -> the start of their message, unchecked, prose)
 EXPECTED: dict[str, tuple[list[int], dict[int, str], list[int], list[int]]] = {

@@ -18,8 +18,6 @@ from harness.lesson import Fence, LessonError, parse_lesson, read_lesson
 from harness.lesson.fragments import fragment_tree
 from tests.conftest import LESSON, SAMPLES
 
-pytestmark = pytest.mark.usefixtures("warm_workers")  # conftest: one torch import
-
 ONE_PARSE = SAMPLES / "formats" / "parse_once.md"
 
 

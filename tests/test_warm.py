@@ -39,6 +39,13 @@ def _error(result: LessonResult, line: int) -> str:
     return f"{block.error.type}: {block.error.message}"
 
 
+@pytest.fixture(autouse=True)
+def _without_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test says which warm process it runs with: none shared (conftest's) unless it
+    starts one (``warm.serving``)."""
+    monkeypatch.delenv(warm.ADDRESS, raising=False)
+
+
 def test_a_worker_is_forked_from_the_warm_process_with_torch_imported() -> None:
     with warm.started() as server:
         assert server.process is None  # started by the first worker asked for
@@ -69,14 +76,17 @@ def test_what_a_run_leaves_in_a_forked_worker_never_reaches_the_next() -> None:
 def test_a_forked_worker_that_exits_or_is_killed_is_reported_as_a_new_one_is() -> None:
     exits = "```python\nimport os\nos._exit(3)\n```\n\n```python\nx = 1\n```\n"
     killed = "```python\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n```\n"
+    interrupted = "```python\nimport os, signal\nos.kill(os.getpid(), signal.SIGINT)\n```\n"
     with warm.started():
-        warm_exit, warm_kill = _check(exits), _check(killed)
-    cold_exit, cold_kill = _check(exits), _check(killed)
+        warm_exit, warm_kill, warm_int = _check(exits), _check(killed), _check(interrupted)
+    cold_exit, cold_kill, cold_int = _check(exits), _check(killed), _check(interrupted)
     assert _error(warm_exit, 1) == _error(cold_exit, 1)
     assert "exited with code 3" in _error(warm_exit, 1)
     assert warm_exit.blocks[6]["cpu"].status == "not-run"
     assert _error(warm_kill, 1) == _error(cold_kill, 1)
     assert "killed by signal 9" in _error(warm_kill, 1)
+    assert _error(warm_int, 1) == _error(cold_int, 1)  # Python ends on a KeyboardInterrupt
+    assert "killed by signal 2" in _error(warm_int, 1)
 
 
 def test_a_forked_worker_past_its_time_limit_is_ended_with_what_it_started() -> None:
@@ -128,7 +138,7 @@ def test_a_check_of_several_lessons_forks_their_workers_from_one_warm_process(
     start no process and never import torch."""
     for name in ("a.md", "b.md"):
         (tmp_path / name).write_text(PARENT)
-    env = {k: v for k, v in os.environ.items() if k != "HARNESS_CACHE_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HARNESS_CACHE_DIR", warm.ADDRESS)}
     command = [sys.executable, "-m", "harness.cli", "check", "--devices", "cpu", "--json"]
 
     def parents(*lessons: str) -> tuple[int, list[str]]:
@@ -141,22 +151,136 @@ def test_a_check_of_several_lessons_forks_their_workers_from_one_warm_process(
     assert one == two and one.split()[0] != str(checker) and one.endswith(" True\n")
     checker, (alone,) = parents("--no-cache", "a.md")
     assert alone.split()[0] == str(checker)
-    done = harness(tmp_path, "a.md", "b.md", "--devices", "cpu", wrapped=True)
+    done = harness(tmp_path, "a.md", "b.md", "--devices", "cpu", wrapped=True, HARNESS_WARM="")
     assert "a.md: 0 blocks ran, 1 from the cache" in done.stdout.splitlines()
     assert done.stdout.splitlines()[-1].endswith(", 0 workers, torch False"), done.stdout
 
 
-def test_a_variable_set_after_the_warm_process_started_reaches_the_worker(
+def test_a_variable_set_after_the_warm_process_started_reaches_the_forked_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The warm process has the environment it started with: once the workers' environment
-    differs, a worker starts as a new process (which sees the variable); when it is back,
-    workers are forked again."""
-    sees = "```python\nimport os\nprint(os.getppid(), os.environ.get('HARNESS_WARM_TEST'))\n```\n"
+    """A fork takes the checker's environment as it is at the fork; only a variable that
+    torch reads as it loads (the warm process imported it with another) makes the worker a
+    new process, which reads it; when it is back, workers are forked again."""
+    sees = (
+        "```python\nimport os\n"
+        "print(os.getppid(), os.environ.get('HARNESS_WARM_TEST'), os.environ.get('TORCH_X'))\n"
+        "```\n"
+    )
     with warm.started() as server:
         forked = _check(sees).blocks[1]["cpu"].stdout
-        assert server.process is not None and forked == f"{server.process.pid} None\n"
+        assert server.process is not None and forked == f"{server.process.pid} None None\n"
         monkeypatch.setenv("HARNESS_WARM_TEST", "set")
-        assert _check(sees).blocks[1]["cpu"].stdout == f"{os.getpid()} set\n"
-        monkeypatch.delenv("HARNESS_WARM_TEST")
-        assert _check(sees).blocks[1]["cpu"].stdout == forked
+        assert _check(sees).blocks[1]["cpu"].stdout == f"{server.process.pid} set None\n"
+        monkeypatch.setenv("TORCH_X", "1")
+        assert _check(sees).blocks[1]["cpu"].stdout == f"{os.getpid()} set 1\n"
+        monkeypatch.delenv("TORCH_X")
+        assert _check(sees).blocks[1]["cpu"].stdout == f"{server.process.pid} set None\n"
+        # read only by torch's compiler, which ``import torch`` does not load: still forked
+        # (an optimizer's first step in the checker sets it there)
+        monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/nowhere")
+        assert _check(sees).blocks[1]["cpu"].stdout == f"{server.process.pid} set None\n"
+
+
+HERE = """\
+```python
+import os, sys, tempfile
+import beside
+print(os.getppid(), os.environ.get("LESSON_VAR"), beside.VALUE,
+      tempfile.gettempdir(), "torch" in sys.modules)
+```
+"""
+
+
+def _checker(cwd: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "check", "--devices", "cpu", "--no-cache", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_shared_warm_process_forks_each_checkers_worker_in_its_directory_and_environment(
+    tmp_path: Path,
+) -> None:
+    """Two ``harness check`` processes in two directories, with two values of a variable and
+    of TMPDIR, and a module in each directory (found on the worker's path, as the directory
+    a ``python -m`` starts in): each worker is forked from the shared warm process, and is
+    what a new process started by its checker would be."""
+    outputs = []
+    with warm.serving() as server:
+        for name in ("one", "two"):
+            folder = tmp_path / name
+            (folder / "tmp").mkdir(parents=True)
+            (folder / "lessons").mkdir()
+            (folder / "lessons" / "a.md").write_text(HERE)
+            (folder / "beside.py").write_text(f"VALUE = {name!r}\n")
+            checker = _checker(
+                folder,
+                "--json",
+                "r.json",
+                "lessons/a.md",
+                LESSON_VAR=name,
+                TMPDIR=str(folder / "tmp"),
+            )
+            out, err = checker.communicate(timeout=600)
+            assert checker.returncode == 0, out + err
+            (lesson,) = json.loads((folder / "r.json").read_text())["lessons"]
+            outputs.append(lesson["blocks"][0]["results"]["cpu"]["stdout"])
+    for name, output in zip(("one", "two"), outputs, strict=True):
+        folder = tmp_path / name
+        assert output == f"{server.pid} {name} {name} {folder / 'tmp'} True\n"
+
+
+def test_a_checker_whose_torch_reads_other_variables_starts_its_own_worker(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.md").write_text(PARENT)
+    with warm.serving() as server:
+        threads = str(int(os.environ.get("OMP_NUM_THREADS", "1")) + 1)
+        checker = _checker(tmp_path, "--json", "r.json", "a.md", OMP_NUM_THREADS=threads)
+        out, err = checker.communicate(timeout=600)
+    assert checker.returncode == 0, out + err
+    (lesson,) = json.loads((tmp_path / "r.json").read_text())["lessons"]
+    parent = lesson["blocks"][0]["results"]["cpu"]["stdout"].split()[0]
+    assert parent == str(checker.pid) != str(server.pid)
+
+
+def test_the_workers_of_a_checker_that_dies_are_ended_by_the_shared_warm_process(
+    tmp_path: Path,
+) -> None:
+    """What ``PR_SET_PDEATHSIG`` does for a worker process of the checker's own: the
+    checker killed (``kill -9``) mid-block, its forked worker and what the lesson started
+    end too; the shared warm process serves on."""
+    mark = tmp_path / "mark"  # outside the checker's folder, which lesson code may not write
+    here = tmp_path / "checker"
+    here.mkdir()
+    (here / "a.md").write_text(
+        "```python\nimport os, subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '333'])\n"
+        f"open({str(mark)!r}, 'w').write(str(os.getpid()))\ntime.sleep(333)\n```\n"
+    )
+    (here / "b.md").write_text(PARENT)
+    with warm.serving() as server:
+        checker = _checker(here, "a.md")
+        deadline = time.monotonic() + 240
+        while not (mark.exists() and mark.read_text()) and time.monotonic() < deadline:
+            assert checker.poll() is None, checker.communicate()
+            time.sleep(0.1)
+        worker = int(mark.read_text())
+        assert process.session_processes(worker)  # the worker and its sleep
+        checker.kill()
+        checker.communicate()
+        deadline = time.monotonic() + 10
+        while process.session_processes(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not process.session_processes(worker)
+        assert not _sleepers()
+        after = _checker(here, "--json", "r.json", "b.md")
+        out, err = after.communicate(timeout=600)
+        assert after.returncode == 0, out + err
+    (lesson,) = json.loads((here / "r.json").read_text())["lessons"]
+    assert lesson["blocks"][0]["results"]["cpu"]["stdout"] == f"{server.pid} True\n"

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from harness.cli.watch import stamps
+from harness.run import warm
 from tests.lessons import ROOT
 
 RIGHT = "# W\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"
@@ -31,7 +32,11 @@ def _watch(folder: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
         stdout=out.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HARNESS_CACHE_DIR": str(folder / "cache")},
+        env={
+            **{k: v for k, v in os.environ.items() if k != warm.ADDRESS},  # the watch's own
+            "PYTHONPATH": str(ROOT),
+            "HARNESS_CACHE_DIR": str(folder / "cache"),
+        },
     )
     return process, out
 

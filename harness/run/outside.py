@@ -33,7 +33,7 @@ from pathlib import Path
 from harness.lesson import Lesson
 
 _NAME = re.compile(r"[A-Z_][A-Z0-9_]{1,63}")
-_LIBRARY_PREFIXES = (
+LIBRARY_PREFIXES = (
     "TORCH",
     "PYTORCH",
     "CUDA",
@@ -131,7 +131,7 @@ def _variables(trees: Iterable[ast.AST]) -> dict[str, str | None]:
     }
     found: dict[str, str | None] = {name: os.environ.get(name) for name in named}
     for name, value in os.environ.items():
-        if name.startswith(_LIBRARY_PREFIXES):
+        if name.startswith(LIBRARY_PREFIXES):
             found[name] = value
     return found
 

@@ -2,40 +2,59 @@
 worker from itself for each run, so a check does not wait for torch's import (``harness
 watch``; about 2-3 s of every worker start on a 2-core machine).
 
-``python -m harness.run.warm FD`` serves the Unix socket FD. Each request is one byte and four
-descriptors: the worker's stdin (the request), its stderr, its event descriptor, and a pipe
-for its exit status. The fork is the worker ``python -m harness.run.worker FD`` would be: a
-session of its own, stdout on /dev/null, the same ``argv``. The warm process never runs
-lesson code, nor any torch operation (no thread pool, no device), so nothing one run leaves
-behind (a module attribute, a global, a seed, a thread) reaches the next: each run starts
-from the process as it was right after the imports. It serves every device: CUDA and the
-other accelerators are first touched in the fork.
+``python -m harness.run.warm FD`` serves the Unix socket FD, one checker's. Each request is a
+JSON object (the checker's directory and workers' environment, its Python and harness) and
+four descriptors: the worker's stdin (the request), its stderr, its event descriptor, and a
+pipe for its exit status. The fork is the worker ``python -m harness.run.worker FD`` would be,
+started by that checker: its directory (and ``sys.path[0]``), its environment, a session of
+its own, stdout on /dev/null, the same ``argv``. Where what the imports read differs (another
+Python or harness, a variable torch or Python reads as it loads: ``OMP_NUM_THREADS``,
+``PYTHONPATH``), the reply is "not forked" and the checker starts a new process. The warm
+process never runs lesson code, nor any torch operation (no thread pool, no device), so
+nothing one run leaves behind (a module attribute, a global, a seed, a thread) reaches the
+next: each run starts from the process as it was right after the imports. It serves every
+device: CUDA and the other accelerators are first touched in the fork.
 
 In the checking process, inside ``started()`` (``harness watch``; ``harness check`` with
 several lessons), ``process.launch`` asks it (``fork``) for each worker, and the first ask
-starts it; without it, should it be gone, or once the checker's directory or the workers'
-environment (``resources.worker_environment``) is no longer the one it started with, a worker
-is a new Python process as before. It runs in a session of its own (Ctrl-C in the terminal
-reaches the checker, which ends the runs); it ends when the checker closes the socket or dies.
+starts it; without it, or should it be gone, a worker is a new Python process as before. It
+runs in a session of its own (Ctrl-C in the terminal reaches the checker, which ends the
+runs); it ends when the checker closes the socket or dies.
+
+``serving()`` starts one warm process for many checkers (``--listen FD``): every checker
+started inside it (in that process, or a process it starts: ``harness check``, ``pytest``)
+finds its socket in ``HARNESS_WARM`` and forks its workers there, also outside ``started``.
+It ends the workers of a checker that left (closed its socket, or died); it ends with the
+process that started it. harness's own test session runs inside one (``tests/conftest.py``):
+torch was imported by about 225 worker processes in one run of the tests.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Collection, Iterator
 
+from harness.claims import kinds
+from harness.run.outside import LIBRARY_PREFIXES
 from harness.run.resources import worker_environment
 
-_PID = struct.Struct("!i")
+ADDRESS = "HARNESS_WARM"  # the shared warm process's socket (``serving``), for every checker
+_PID = struct.Struct("!i")  # the forked worker's pid; 0: not forked
+_SIZE = struct.Struct("!I")  # the length of a request's JSON
+# variables read only by a part of torch that ``import torch`` does not load
+_LOADED_LATER = (("TORCHINDUCTOR_", "torch._inductor"), ("TORCHDYNAMO_", "torch._dynamo"))
 _REAP = 0.05  # seconds between looks for ended workers, while some run
 _SERVER: list[Warm] = []  # the warm process of this checker, while ``started`` runs
 
@@ -78,18 +97,27 @@ class Forked:
 
 
 class Warm:
-    """The checker's side of one warm process, started on the first ``fork``: a check that
-    the cache answers whole starts nothing."""
+    """The checker's side of one warm process: its own, started on the first ``fork`` (a
+    check that the cache answers whole starts nothing), or the shared one at ``address``,
+    joined on the first ``fork``."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address  # the shared warm process's socket; None: one of our own
         self.socket: socket.socket | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
         self.failed = False  # it could not start, or ended: workers start as new processes
-        self.where: tuple[str, dict[str, str]] | None = None  # its directory and environment
 
     def _start(self) -> None:
-        self.where = _where()
+        if self.address is not None:
+            joined = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                joined.connect(self.address)
+                self.socket = joined
+            except OSError:
+                joined.close()
+                self.failed = True
+            return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.process = subprocess.Popen(
@@ -108,24 +136,24 @@ class Warm:
             theirs.close()
 
     def fork(self, stdin: int, stderr: int, events: int) -> Forked | None:
-        """A new worker with these descriptors; None when the warm process is gone, or the
-        checker's directory or workers' environment is not the one it started with (the
-        caller starts a worker process of its own: the imports a variable changes, a local
-        module in another directory, are the new process's)."""
+        """A new worker with these descriptors, in this checker's directory and with the
+        workers' environment (``resources.worker_environment``); None when the warm process is
+        gone, or when what the imports read differs from what it imported with (a variable
+        torch reads as it loads, another Python or harness): the caller then starts a worker
+        process of its own."""
+        where = json.dumps(_where()).encode("utf-8", "surrogateescape")
         with self.lock:
             if self.socket is None and not self.failed:
                 self._start()
-            if self.socket is None or self.where != _where():
+            if self.socket is None:
                 return None
             read, write = os.pipe()
             try:
-                socket.send_fds(self.socket, [b"f"], [stdin, stderr, events, write])
-                reply = b""
-                while len(reply) < _PID.size:
-                    chunk = self.socket.recv(_PID.size - len(reply))
-                    if not chunk:
-                        raise OSError("the warm process ended")
-                    reply += chunk
+                socket.send_fds(
+                    self.socket, [_SIZE.pack(len(where))], [stdin, stderr, events, write]
+                )
+                self.socket.sendall(where)
+                pid = _PID.unpack(_receive(self.socket, _PID.size))[0]
             except OSError:
                 os.close(read)
                 self.failed = True
@@ -133,10 +161,14 @@ class Warm:
                 return None
             finally:
                 os.close(write)
-        return Forked(_PID.unpack(reply)[0], read)
+        if pid == 0:  # not the same imports: not forked
+            os.close(read)
+            return None
+        return Forked(pid, read)
 
     def close(self) -> None:
-        """End the warm process (and, with it, any worker it forked that still runs)."""
+        """Leave the warm process: one of our own ends (and any worker it forked that still
+        runs); the shared one ends the workers it forked for us that still run."""
         with self.lock:
             self._close()
 
@@ -154,16 +186,64 @@ class Warm:
                 process.wait()
 
 
-def _where() -> tuple[str, dict[str, str]]:
-    return os.getcwd(), worker_environment()
+def _where() -> dict[str, object]:
+    """What a fork must take from the checker (``cwd``, ``env``), and what must match the
+    warm process's for a fork to be the worker a new process would be."""
+    import harness
+
+    return {
+        "cwd": os.getcwd(),
+        "env": worker_environment(),
+        "python": sys.executable,
+        "harness": os.path.dirname(os.path.abspath(harness.__file__)),
+    }
+
+
+def _imports(where: dict[str, object]) -> tuple[object, ...]:
+    """What the imports in the warm process read, and a fork cannot change: this Python,
+    this harness, and the variables that torch, its libraries, Python and harness's claim
+    kinds read as they load (``outside.LIBRARY_PREFIXES``, ``HARNESS_CLAIM_KINDS``), less
+    those of a part of torch not loaded here, which reads them in the fork (torch's
+    compiler: an optimizer's first step loads it, and it sets ``TORCHINDUCTOR_CACHE_DIR``
+    in the checker's own environment)."""
+    env = where.get("env")
+    read = (
+        sorted(
+            (name, value)
+            for name, value in env.items()
+            if (name.startswith(LIBRARY_PREFIXES) or name == kinds.ENVIRONMENT)
+            and not any(
+                name.startswith(prefix) and module not in sys.modules
+                for prefix, module in _LOADED_LATER
+            )
+        )
+        if isinstance(env, dict)
+        else None
+    )
+    return where.get("python"), where.get("harness"), read
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise OSError("the warm process ended")
+        data += chunk
+    return data
 
 
 @contextlib.contextmanager
 def started() -> Iterator[Warm]:
-    """A warm process for the workers this checker starts inside the ``with`` (the one
-    already there, inside another ``started``)."""
+    """A warm process for the workers this checker starts inside the ``with``: the one
+    already there (inside another ``started``), the shared one (``HARNESS_WARM``), else one
+    of its own."""
     if _SERVER:
         yield _SERVER[-1]
+        return
+    shared = _shared()
+    if shared is not None:
+        yield shared
         return
     warm = Warm()
     _SERVER.append(warm)
@@ -175,33 +255,122 @@ def started() -> Iterator[Warm]:
 
 
 def current() -> Warm | None:
-    return _SERVER[-1] if _SERVER else None
+    """The warm process workers are forked from now: this checker's (inside ``started``),
+    else the shared one (``HARNESS_WARM``); None: workers start as new processes."""
+    return _SERVER[-1] if _SERVER else _shared()
+
+
+_JOINED: dict[tuple[int, str], Warm] = {}  # (this process, address) -> its connection
+
+
+def _shared() -> Warm | None:
+    address = os.environ.get(ADDRESS, "")
+    if not address:
+        return None
+    key = (os.getpid(), address)  # a fork of this process joins on its own
+    if key not in _JOINED:
+        _JOINED[key] = Warm(address)
+    return _JOINED[key]
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[subprocess.Popen[bytes]]:
+    """A warm process shared by every checker started inside the ``with`` (this process,
+    and the ``harness check`` and ``pytest`` processes it starts, through ``HARNESS_WARM``):
+    torch is imported once for all their workers. Yields the warm process."""
+    folder = tempfile.mkdtemp(prefix="harness-warm-")
+    address = os.path.join(folder, "socket")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(address)
+        listener.listen(64)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "harness.run.warm", "--listen", str(listener.fileno())],
+            env=worker_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(listener.fileno(),),
+            start_new_session=True,
+        )
+    finally:
+        listener.close()
+    previous = os.environ.get(ADDRESS)
+    os.environ[ADDRESS] = address
+    try:
+        yield server
+    finally:
+        if previous is None:
+            os.environ.pop(ADDRESS, None)
+        else:
+            os.environ[ADDRESS] = previous
+        for joined in [w for (pid, at), w in _JOINED.items() if at == address]:
+            joined.close()
+        server.kill()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # the warm process ------------------------------------------------------------------------------
-def serve(server: socket.socket) -> None:
-    """Fork a worker for each request until the checker closes the socket; report each
-    worker's exit status on its status pipe."""
+def serve(first: socket.socket | None, listener: socket.socket | None = None) -> None:
+    """Fork a worker for each request, on the connection ``first`` (one checker's: served
+    until it closes it) or on each connection ``listener`` accepts (the shared one's: served
+    until killed; a checker that closes its connection, or dies, has the workers forked for
+    it that still run ended). Report each worker's exit status on its status pipe."""
+    connections: dict[socket.socket, set[int]] = {first: set()} if first is not None else {}
     statuses: dict[int, int] = {}  # worker pid -> write end of its status pipe
+    ours = _imports(_where())
     while True:
-        ready, _, _ = select.select([server], [], [], _REAP if statuses else None)
-        if ready:
-            try:
-                message, fds, _, _ = socket.recv_fds(server, 1, 4)
-            except OSError:
-                message, fds = b"", []
-            if not message or len(fds) != 4:
+        waiting: list[socket.socket] = [*connections, *([listener] if listener else [])]
+        ready, _, _ = select.select(waiting, [], [], _REAP if statuses else None)
+        for connection in ready:
+            if connection is listener:
+                with contextlib.suppress(OSError):
+                    connections[listener.accept()[0]] = set()
+                continue
+            request = _request(connection)
+            if request is None:  # the checker is done, or dead
+                for pid in connections.pop(connection):
+                    if pid in statuses:
+                        with contextlib.suppress(OSError):
+                            os.killpg(pid, signal.SIGKILL)
+                connection.close()
+                if listener is None:
+                    return
+                continue
+            fds, where = request
+            if _imports(where) != ours:
                 for fd in fds:
                     os.close(fd)
-                return
+                connection.sendall(_PID.pack(0))
+                continue
             pid = os.fork()
             if pid == 0:
-                _worker(server, fds, statuses.values())
+                _worker(fds, where, [*connections, *([listener] if listener else [])], statuses)
             for fd in fds[:3]:
                 os.close(fd)
             statuses[pid] = fds[3]
-            server.sendall(_PID.pack(pid))
+            connections[connection].add(pid)
+            connection.sendall(_PID.pack(pid))
         _reap(statuses)
+
+
+def _request(connection: socket.socket) -> tuple[list[int], dict[str, object]] | None:
+    """A checker's request: its four descriptors and what the fork takes from it (``_where``);
+    None once it closed the connection (or sent what makes no sense)."""
+    fds: list[int] = []
+    try:
+        header, fds, _, _ = socket.recv_fds(connection, _SIZE.size, 4)
+        if len(fds) != 4:
+            raise ValueError("a request has four descriptors")
+        header += _receive(connection, _SIZE.size - len(header))
+        where = json.loads(_receive(connection, _SIZE.unpack(header)[0]))
+        if not isinstance(where, dict):
+            raise ValueError("a request is an object")
+    except (OSError, ValueError):
+        for fd in fds:
+            os.close(fd)
+        return None
+    return fds, where
 
 
 def _reap(statuses: dict[int, int]) -> None:
@@ -219,43 +388,78 @@ def _reap(statuses: dict[int, int]) -> None:
             os.close(fd)
 
 
-def _worker(server: socket.socket, fds: list[int], others: Collection[int]) -> None:
-    """In the fork: become the worker ``python -m harness.run.worker`` would be; never
-    returns."""
+def _worker(
+    fds: list[int],
+    where: dict[str, object],
+    sockets: Collection[socket.socket],
+    statuses: dict[int, int],
+) -> None:
+    """In the fork: become the worker ``python -m harness.run.worker`` would be, started by
+    the checker that asked (its directory, its environment); never returns."""
     code = 1
     try:
         os.setsid()
-        server.close()
-        for fd in [fds[3], *others]:
+        for open_socket in sockets:
+            open_socket.close()
+        for fd in [fds[3], *statuses.values()]:
             os.close(fd)
         stdin, stderr, events = fds[:3]
         devnull = os.open(os.devnull, os.O_WRONLY)
         for source, target in ((stdin, 0), (devnull, 1), (stderr, 2)):
             os.dup2(source, target)
             os.close(source)
+        _adopt(where)
         from harness.run import worker
 
         sys.argv = [worker.__file__, str(events)]
         code = worker.main([str(events)])
     except SystemExit as ended:
         code = ended.code if isinstance(ended.code, int) else 1
+    except KeyboardInterrupt:  # as Python ends on one: the traceback, then killed by SIGINT
+        traceback.print_exc()
+        code = -signal.SIGINT
     except BaseException:
         traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
+        if code == -signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         os._exit(code)
 
 
+def _adopt(where: dict[str, object]) -> None:
+    """Take the checker's directory and environment, as a process it started would have
+    them: ``sys.path[0]`` (``-m``: the directory started in), the variables, the temporary
+    folder they name."""
+    cwd, env = where.get("cwd"), where.get("env")
+    if isinstance(cwd, str):
+        started_in = os.getcwd()
+        os.chdir(cwd)
+        if sys.path and sys.path[0] == started_in:
+            sys.path[0] = cwd
+    if isinstance(env, dict):
+        os.environ.clear()
+        os.environ.update({str(name): str(value) for name, value in env.items()})
+    tempfile.tempdir = None  # found again from TMPDIR and the others, as first found
+
+
 def main(argv: list[str]) -> int:
+    """``FD``: serve one checker on the connected socket FD; ``--listen FD``: serve every
+    checker that connects to the listening socket FD (``serving``)."""
     from harness.run import worker
 
     worker.end_with_parent()  # the checker dies: so does this process, and its workers
-    server = socket.socket(fileno=int(argv[0]))
+    listening = argv[:1] == ["--listen"]
+    given = socket.socket(fileno=int(argv[-1]))
     import torch  # noqa: F401  (what every worker would import: once, here)
 
-    serve(server)
+    if listening:
+        serve(None, given)
+    else:
+        serve(given)
     return 0
 
 
