@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -284,3 +285,33 @@ def test_the_workers_of_a_checker_that_dies_are_ended_by_the_shared_warm_process
         assert after.returncode == 0, out + err
     (lesson,) = json.loads((here / "r.json").read_text())["lessons"]
     assert lesson["blocks"][0]["results"]["cpu"]["stdout"] == f"{server.pid} True\n"
+
+
+def test_the_same_harness_sources_elsewhere_are_forked_other_sources_are_not(
+    tmp_path: Path,
+) -> None:
+    """A checker that imported harness from another place (a clone's ``harness/`` found first
+    in its directory, while the warm process has the installed one: tox) is served when the
+    sources are the same, and starts its own worker when they differ."""
+    import harness
+
+    copy = tmp_path / "clone"
+    shutil.copytree(
+        Path(harness.__file__).parent, copy / "harness", ignore=shutil.ignore_patterns("*.pyc")
+    )
+    (copy / "a.md").write_text(PARENT)
+
+    def parent() -> tuple[str, int]:
+        checker = _checker(copy, "--json", "r.json", "a.md")
+        out, err = checker.communicate(timeout=600)
+        assert checker.returncode == 0, out + err
+        (lesson,) = json.loads((copy / "r.json").read_text())["lessons"]
+        return lesson["blocks"][0]["results"]["cpu"]["stdout"].split()[0], checker.pid
+
+    with warm.serving() as server:
+        same, _ = parent()
+        with (copy / "harness" / "run" / "worker.py").open("a") as module:
+            module.write("# edited\n")
+        other, checker = parent()
+    assert same == str(server.pid)
+    assert other == str(checker)

@@ -32,6 +32,8 @@ torch was imported by about 225 worker processes in one run of the tests.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import select
@@ -45,6 +47,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Collection, Iterator
+from pathlib import Path
 
 from harness.claims import kinds
 from harness.run.outside import LIBRARY_PREFIXES
@@ -189,14 +192,27 @@ class Warm:
 def _where() -> dict[str, object]:
     """What a fork must take from the checker (``cwd``, ``env``), and what must match the
     warm process's for a fork to be the worker a new process would be."""
-    import harness
-
     return {
         "cwd": os.getcwd(),
         "env": worker_environment(),
         "python": sys.executable,
-        "harness": os.path.dirname(os.path.abspath(harness.__file__)),
+        "harness": _harness(),
     }
+
+
+@functools.cache
+def _harness() -> str:
+    """A digest of the harness this process imported: its modules' paths in the package and
+    their content. The same sources installed in two places (a clone's ``harness/``, found
+    first in its own directory, and site-packages) are the same harness."""
+    import harness
+
+    package = Path(harness.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for module in sorted(package.rglob("*.py")):
+        digest.update(f"{module.relative_to(package).as_posix()}\0".encode())
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
 
 
 def _imports(where: dict[str, object]) -> tuple[object, ...]:
