@@ -121,6 +121,17 @@ def _sleepers() -> list[int]:
     return found
 
 
+def test_a_lesson_that_signals_its_parent_does_not_end_the_warm_process() -> None:
+    """A forked worker's parent is the warm process: a SIGINT the lesson meant for the
+    checker finds it, and ends no one's runs; workers are still forked from it."""
+    signals = "```python\nimport os, signal\nos.kill(os.getppid(), signal.SIGINT)\n```\n"
+    with warm.started() as server:
+        first = _check(PARENT).blocks[1]["cpu"].stdout
+        assert _check(signals).blocks[1]["cpu"].status == "passed"
+        assert server.process is not None and server.process.poll() is None
+        assert _check(PARENT).blocks[1]["cpu"].stdout == first == f"{server.process.pid} True\n"
+
+
 def test_when_the_warm_process_is_gone_workers_start_as_new_processes() -> None:
     with warm.started() as server:
         _check(PARENT)

@@ -424,6 +424,7 @@ def _worker(
         for source, target in ((stdin, 0), (devnull, 1), (stderr, 2)):
             os.dup2(source, target)
             os.close(source)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a new process has it
         _adopt(where)
         from harness.run import worker
 
@@ -472,6 +473,9 @@ def main(argv: list[str]) -> int:
     given = socket.socket(fileno=int(argv[-1]))
     import torch  # noqa: F401  (what every worker would import: once, here)
 
+    # a lesson that signals its parent (``os.kill(os.getppid(), SIGINT)``, meant for the
+    # checker) finds this process: it ends no one's runs (a worker gets Python's handler back)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if listening:
         serve(None, given)
     else:
