@@ -23,18 +23,30 @@ from harness.static.depends import dependency_map
 from tests.conftest import LESSON
 from tests.lessons import mutate
 
-# Runs ``harness check`` in a process that counts the Python processes it starts (workers,
-# device discovery; ``platform.platform()`` runs ``uname -p`` for --json) and says whether
-# torch was imported: a cached answer must do neither.
+# Runs ``harness check`` in a process that counts the workers it starts (new processes or
+# forks of a warm process: the tests run with a shared one) and the other Python processes it
+# starts (device discovery; ``platform.platform()`` runs ``uname -p`` for --json), and says
+# whether torch was imported: a cached answer must do neither.
 WRAPPER = """
 import subprocess, sys, time
 started = []
+starting = []
 class Counted(subprocess.Popen):
     def __init__(self, args, *rest, **kwargs):
-        if sys.executable in list(args):
+        if sys.executable in list(args) and not starting:
             started.append(args)
         super().__init__(args, *rest, **kwargs)
 subprocess.Popen = Counted
+from harness.run import process
+start_worker = process._start
+def counted(*args, **kwargs):
+    started.append("worker")
+    starting.append(True)
+    try:
+        return start_worker(*args, **kwargs)
+    finally:
+        starting.pop()
+process._start = counted
 from harness.cli import main
 start = time.perf_counter()
 code = main(sys.argv[1:])
@@ -211,9 +223,13 @@ def test_no_cache_runs_everything_and_refreshes_the_cache(tmp_path: Path) -> Non
     elsewhere = tmp_path / "elsewhere"
     args = ("small.md", "--devices", "cpu")
     for _ in range(2):  # with nothing stored, then with everything stored
-        forced = harness(tmp_path, *args, "--no-cache", HARNESS_CACHE_DIR=str(elsewhere))
+        forced = harness(
+            tmp_path, *args, "--no-cache", wrapped=True, HARNESS_CACHE_DIR=str(elsewhere)
+        )
         assert forced.returncode == 0, forced.stdout + forced.stderr
         assert "small.md: 2 blocks ran, 0 from the cache" in forced.stdout.splitlines()
+        # the wrapper counts a worker forked from the tests' shared warm process too
+        assert forced.stdout.splitlines()[-1].endswith(", 1 workers, torch False")
     assert not (tmp_path / ".harness-cache").exists()
     assert (elsewhere / ".gitignore").read_text().endswith("*\n")
     later = harness(tmp_path, *args, wrapped=True, HARNESS_CACHE_DIR=str(elsewhere))
