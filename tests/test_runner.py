@@ -14,6 +14,7 @@ import pytest
 
 from harness.lesson import parse_lesson
 from harness.results import LessonResult
+from harness.run import warm
 from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import check_text, failed_blocks, failed_claims, interrupt_once_marked, mutate
@@ -314,6 +315,7 @@ def test_a_worker_that_ends_before_its_last_block_fails_the_first_block_it_did_n
     blamed: int,
     how: str,
 ) -> None:
+    monkeypatch.delenv(warm.ADDRESS, raising=False)  # a worker process of its own
     monkeypatch.setattr(sys, "executable", _fake_worker(tmp_path, events, code))
     result = check_lesson(parse_lesson(FAILING_SECOND, "short.md"), ["cpu"], time_limit=60)
     statuses = {line: per["cpu"].status for line, per in result.blocks.items()}
@@ -331,6 +333,7 @@ def test_a_large_request_to_a_worker_that_dies_at_once_is_that_workers_crash(
 ) -> None:
     """The request (the lesson's source) reaches the worker through a file: a worker that
     dies before reading it cannot break a pipe under the harness (BrokenPipeError)."""
+    monkeypatch.delenv(warm.ADDRESS, raising=False)  # a worker process of its own
     monkeypatch.setattr(sys, "executable", _fake_worker(tmp_path, [], 7))
     source = "```python\n" + "x = 1\n" * 20_000 + "```\n"  # 120 KB: past a pipe's 64 KB
     result = check_lesson(parse_lesson(source, "large.md"), ["cpu"], time_limit=60)
@@ -342,6 +345,7 @@ def test_a_large_request_to_a_worker_that_dies_at_once_is_that_workers_crash(
 def test_a_worker_that_cannot_be_started_fails_the_first_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv(warm.ADDRESS, raising=False)  # a worker process of its own
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     result = check_lesson(parse_lesson(FAILING_SECOND, "short.md"), ["cpu"])
     error = result.blocks[1]["cpu"].error

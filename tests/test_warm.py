@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -326,3 +328,79 @@ def test_the_same_harness_sources_elsewhere_are_forked_other_sources_are_not(
         other, checker = parent()
     assert same == str(server.pid)
     assert other == str(checker)
+
+
+def _join() -> socket.socket:
+    joined = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    joined.connect(os.environ[warm.ADDRESS])
+    return joined
+
+
+def _request(joined: socket.socket, body: bytes, length: int | None = None) -> list[int]:
+    """Send a request's header (its four descriptors) and ``body``; the descriptors kept."""
+    ends = [*os.pipe(), *os.pipe()]
+    size = len(body) if length is None else length
+    socket.send_fds(joined, [struct.pack("!I", size)], [ends[0], ends[2], ends[3], ends[1]])
+    joined.sendall(body)
+    return ends
+
+
+def test_a_checker_gone_mid_request_or_stalled_ends_no_one_elses_runs() -> None:
+    """The shared warm process serves on when a checker leaves before reading its reply
+    (before, ``sendall`` raised BrokenPipeError and the warm process ended, with every
+    worker it had forked), or stops halfway through a request (before, every other checker
+    waited on it, for ever)."""
+    with warm.serving() as server:
+        where = json.dumps(warm._where()).encode()
+        gone = _join()
+        ends = _request(gone, where)
+        gone.close()  # without reading the pid: the fork's reply finds no one
+        stalled = _join()
+        held = _request(stalled, where[:10], length=len(where))
+        started = time.monotonic()
+        result = _check(PARENT)  # another checker, meanwhile
+        assert time.monotonic() - started < 60
+        assert result.blocks[1]["cpu"].stdout == f"{server.pid} True\n"
+        assert server.poll() is None
+        stalled.close()
+        for fd in ends + held:
+            os.close(fd)
+
+
+def test_a_child_the_checker_forks_holds_none_of_its_connections() -> None:
+    """A child of the checker (``os.fork``) closes its copy of the connection to the shared
+    warm process: so when the checker dies, the warm process sees it, and ends its workers,
+    while the child lives on."""
+    with warm.serving():
+        _check(PARENT)
+        joined = warm._JOINED[(os.getpid(), os.environ[warm.ADDRESS])]
+        assert joined.socket is not None
+        descriptor = joined.socket.fileno()
+        child = os.fork()
+        if child == 0:
+            try:
+                os.fstat(descriptor)
+                os._exit(1)  # still open
+            except OSError:
+                os._exit(0 if not warm._JOINED else 2)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert joined.socket is not None  # the checker's own is untouched
+
+
+def test_a_checker_with_another_umask_or_limits_starts_its_own_worker(tmp_path: Path) -> None:
+    """What a new process inherits besides directory and environment: a checker whose
+    file-mode mask or resource limits differ from the warm process's is not forked."""
+    (tmp_path / "a.md").write_text(
+        "```python\nimport os, resource\nm = os.umask(0)\n"
+        "print(os.getppid(), oct(m), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n```\n"
+    )
+    check = [sys.executable, "-m", "harness.cli", "check", "--devices", "cpu", "--no-cache"]
+    command = "umask 077; ulimit -n 512; exec " + " ".join([*check, "--json", "r.json", "a.md"])
+    with warm.serving() as server:
+        checker = subprocess.Popen(["sh", "-c", command], cwd=tmp_path, env=dict(os.environ))
+        assert checker.wait(timeout=600) == 0
+    (lesson,) = json.loads((tmp_path / "r.json").read_text())["lessons"]
+    parent, mask, files = lesson["blocks"][0]["results"]["cpu"]["stdout"].split()
+    assert (parent, mask, files) == (str(checker.pid), "0o77", "512")
+    assert parent != str(server.pid)

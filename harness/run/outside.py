@@ -52,6 +52,12 @@ LIBRARY_PREFIXES = (
     "ONEAPI",
     "PYTHON",
     "LD_",
+    "OPENBLAS_",
+    "GOTO",
+    "VECLIB",
+    "NUMEXPR",
+    "MALLOC_",
+    "GLIBC_TUNABLES",
 )
 _MODULE_LIMIT = 200  # local modules followed per lesson, so a cycle or a huge tree ends
 

@@ -9,7 +9,8 @@ pipe for its exit status. The fork is the worker ``python -m harness.run.worker 
 started by that checker: its directory (and ``sys.path[0]``), its environment, a session of
 its own, stdout on /dev/null, the same ``argv``. Where what the imports read differs (another
 Python or harness, a variable torch or Python reads as it loads: ``OMP_NUM_THREADS``,
-``PYTHONPATH``), the reply is "not forked" and the checker starts a new process. The warm
+``PYTHONPATH``), or another file-mode mask, resource limit or CPU affinity, the reply is
+"not forked" and the checker starts a new process. The warm
 process never runs lesson code, nor any torch operation (no thread pool, no device), so
 nothing one run leaves behind (a module attribute, a global, a seed, a thread) reaches the
 next: each run starts from the process as it was right after the imports. It serves every
@@ -24,9 +25,10 @@ runs); it ends when the checker closes the socket or dies.
 ``serving()`` starts one warm process for many checkers (``--listen FD``): every checker
 started inside it (in that process, or a process it starts: ``harness check``, ``pytest``)
 finds its socket in ``HARNESS_WARM`` and forks its workers there, also outside ``started``.
-It ends the workers of a checker that left (closed its socket, or died); it ends with the
-process that started it. harness's own test session runs inside one (``tests/conftest.py``):
-torch was imported by about 225 worker processes in one run of the tests.
+It ends the workers of a checker that left (closed its socket, died, stalled mid-request,
+or left before the reply); it ends with the thread that started it (``PR_SET_PDEATHSIG``).
+harness's own test session runs inside one (``tests/conftest.py``): torch was imported by
+about 225 worker processes in one run of the tests.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -56,6 +60,8 @@ from harness.run.resources import worker_environment
 ADDRESS = "HARNESS_WARM"  # the shared warm process's socket (``serving``), for every checker
 _PID = struct.Struct("!i")  # the forked worker's pid; 0: not forked
 _SIZE = struct.Struct("!I")  # the length of a request's JSON
+_STALLED = 5.0  # seconds a request's rest may take, once begun: past it, the checker is gone
+_REPLY = 60.0  # seconds a checker waits for the warm process's reply, then starts its own
 # variables read only by a part of torch that ``import torch`` does not load
 _LOADED_LATER = (("TORCHINDUCTOR_", "torch._inductor"), ("TORCHDYNAMO_", "torch._dynamo"))
 _REAP = 0.05  # seconds between looks for ended workers, while some run
@@ -116,6 +122,7 @@ class Warm:
             joined = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 joined.connect(self.address)
+                joined.settimeout(_REPLY)
                 self.socket = joined
             except OSError:
                 joined.close()
@@ -131,6 +138,7 @@ class Warm:
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
             )
+            ours.settimeout(_REPLY)
             self.socket = ours
         except OSError:
             ours.close()
@@ -197,14 +205,41 @@ def _where() -> dict[str, object]:
         "env": worker_environment(),
         "python": sys.executable,
         "harness": _harness(),
+        "process": _process(),
     }
 
 
-@functools.cache
+def _process() -> list[object]:
+    """What a new process inherits besides its directory and environment: the file-mode
+    mask, the resource limits, the cores it may run on."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    limits = [
+        [name, *resource.getrlimit(getattr(resource, name))]
+        for name in sorted(dir(resource))
+        if name.startswith("RLIMIT_")
+    ]
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return [umask, limits, cores]
+
+
 def _harness() -> str:
-    """A digest of the harness this process imported: its modules' paths in the package and
-    their content. The same sources installed in two places (a clone's ``harness/``, found
+    """A digest of the harness this process imported (its modules' paths in the package and
+    their content) and of the claim kinds ``HARNESS_CLAIM_KINDS`` names (each one's
+    content). The same sources installed in two places (a clone's ``harness/``, found
     first in its own directory, and site-packages) are the same harness."""
+    digest = hashlib.sha256(_package().encode())
+    for source in os.environ.get(kinds.ENVIRONMENT, "").split(os.pathsep):
+        found = source if source.endswith(".py") else _origin(source)
+        try:
+            digest.update(f"{source}\0".encode() + Path(found or source).read_bytes())
+        except OSError:
+            digest.update(f"{source}\0?".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _package() -> str:
     import harness
 
     package = Path(harness.__file__).resolve().parent
@@ -213,6 +248,14 @@ def _harness() -> str:
         digest.update(f"{module.relative_to(package).as_posix()}\0".encode())
         digest.update(module.read_bytes())
     return digest.hexdigest()
+
+
+def _origin(module: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
 
 
 def _imports(where: dict[str, object]) -> tuple[object, ...]:
@@ -236,7 +279,7 @@ def _imports(where: dict[str, object]) -> tuple[object, ...]:
         if isinstance(env, dict)
         else None
     )
-    return where.get("python"), where.get("harness"), read
+    return where.get("python"), where.get("harness"), where.get("process"), read
 
 
 def _receive(connection: socket.socket, size: int) -> bytes:
@@ -279,6 +322,25 @@ def current() -> Warm | None:
 _JOINED: dict[tuple[int, str], Warm] = {}  # (this process, address) -> its connection
 
 
+def _forget() -> None:
+    """In a child the checker forked (``os.fork``): it holds no copy of the checker's
+    connections, so a checker that dies is seen to (its workers are ended) while the child
+    lives on. The child starts its workers as new processes, or joins the shared one anew."""
+    for held in [*_JOINED.values(), *_SERVER]:
+        if held.socket is not None:
+            with contextlib.suppress(OSError):
+                held.socket.close()
+            held.socket = None
+        held.process = None  # not the child's to wait for
+        held.failed = held.address is None  # its own warm process is the parent's
+        held.lock = threading.Lock()
+    _JOINED.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget)
+
+
 def _shared() -> Warm | None:
     address = os.environ.get(ADDRESS, "")
     if not address:
@@ -319,8 +381,8 @@ def serving() -> Iterator[subprocess.Popen[bytes]]:
             os.environ.pop(ADDRESS, None)
         else:
             os.environ[ADDRESS] = previous
-        for joined in [w for (pid, at), w in _JOINED.items() if at == address]:
-            joined.close()
+        for key in [key for key in _JOINED if key[1] == address]:
+            _JOINED.pop(key).close()
         server.kill()
         server.wait()
         shutil.rmtree(folder, ignore_errors=True)
@@ -330,10 +392,12 @@ def serving() -> Iterator[subprocess.Popen[bytes]]:
 def serve(first: socket.socket | None, listener: socket.socket | None = None) -> None:
     """Fork a worker for each request, on the connection ``first`` (one checker's: served
     until it closes it) or on each connection ``listener`` accepts (the shared one's: served
-    until killed; a checker that closes its connection, or dies, has the workers forked for
-    it that still run ended). Report each worker's exit status on its status pipe."""
+    until killed; a checker that closes its connection, dies, or stalls mid-request has the
+    workers forked for it that still run ended). Report each worker's exit status on its
+    status pipe."""
     connections: dict[socket.socket, set[int]] = {first: set()} if first is not None else {}
     statuses: dict[int, int] = {}  # worker pid -> write end of its status pipe
+    owners: dict[int, socket.socket] = {}  # worker pid -> the connection it was forked for
     ours = _imports(_where())
     while True:
         waiting: list[socket.socket] = [*connections, *([listener] if listener else [])]
@@ -341,67 +405,91 @@ def serve(first: socket.socket | None, listener: socket.socket | None = None) ->
         for connection in ready:
             if connection is listener:
                 with contextlib.suppress(OSError):
-                    connections[listener.accept()[0]] = set()
+                    joined = listener.accept()[0]
+                    joined.settimeout(_STALLED)
+                    connections[joined] = set()
                 continue
-            request = _request(connection)
-            if request is None:  # the checker is done, or dead
+            try:
+                _answer(connection, ours, connections, statuses, owners, listener)
+            except OSError:  # done, dead, stalled mid-request, or gone before the reply
                 for pid in connections.pop(connection):
-                    if pid in statuses:
+                    owners.pop(pid, None)
+                    if pid in statuses:  # still running (a reaped pid is no longer ours)
                         with contextlib.suppress(OSError):
                             os.killpg(pid, signal.SIGKILL)
                 connection.close()
                 if listener is None:
                     return
-                continue
-            fds, where = request
-            if _imports(where) != ours:
-                for fd in fds:
-                    os.close(fd)
-                connection.sendall(_PID.pack(0))
-                continue
-            pid = os.fork()
-            if pid == 0:
-                _worker(fds, where, [*connections, *([listener] if listener else [])], statuses)
-            for fd in fds[:3]:
-                os.close(fd)
-            statuses[pid] = fds[3]
-            connections[connection].add(pid)
-            connection.sendall(_PID.pack(pid))
-        _reap(statuses)
+        for pid in _reap(statuses):
+            owner = owners.pop(pid, None)
+            if owner is not None and owner in connections:
+                connections[owner].discard(pid)
 
 
-def _request(connection: socket.socket) -> tuple[list[int], dict[str, object]] | None:
-    """A checker's request: its four descriptors and what the fork takes from it (``_where``);
-    None once it closed the connection (or sent what makes no sense)."""
+def _answer(
+    connection: socket.socket,
+    ours: tuple[object, ...],
+    connections: dict[socket.socket, set[int]],
+    statuses: dict[int, int],
+    owners: dict[int, socket.socket],
+    listener: socket.socket | None,
+) -> None:
+    """Read one request on ``connection`` and answer it: a worker forked (its pid), or 0;
+    OSError when the checker closed the connection or the request cannot be read."""
+    fds, where = _request(connection)
+    if _imports(where) != ours:
+        for fd in fds:
+            os.close(fd)
+        connection.sendall(_PID.pack(0))
+        return
+    pid = os.fork()
+    if pid == 0:
+        _worker(fds, where, [*connections, *([listener] if listener else [])], statuses)
+    for fd in fds[:3]:
+        os.close(fd)
+    statuses[pid] = fds[3]
+    owners[pid] = connection
+    connections[connection].add(pid)  # before the reply: a checker gone now ends it
+    connection.sendall(_PID.pack(pid))
+
+
+def _request(connection: socket.socket) -> tuple[list[int], dict[str, object]]:
+    """A checker's request: its four descriptors and what the fork takes from it
+    (``_where``). OSError once it closed the connection, or sent what makes no sense, or
+    stalled mid-request (``_STALLED``)."""
     fds: list[int] = []
     try:
         header, fds, _, _ = socket.recv_fds(connection, _SIZE.size, 4)
         if len(fds) != 4:
-            raise ValueError("a request has four descriptors")
+            raise OSError("a request has four descriptors")
         header += _receive(connection, _SIZE.size - len(header))
         where = json.loads(_receive(connection, _SIZE.unpack(header)[0]))
         if not isinstance(where, dict):
-            raise ValueError("a request is an object")
-    except (OSError, ValueError):
+            raise OSError("a request is an object")
+    except (OSError, ValueError) as error:
         for fd in fds:
             os.close(fd)
-        return None
+        raise OSError(str(error)) from error
     return fds, where
 
 
-def _reap(statuses: dict[int, int]) -> None:
+def _reap(statuses: dict[int, int]) -> list[int]:
+    """Report the status of each worker that ended; their pids."""
+    ended = []
     while statuses:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
         fd = statuses.pop(pid, None)
         if fd is not None:
+            ended.append(pid)
             with contextlib.suppress(OSError):
                 os.write(fd, f"{os.waitstatus_to_exitcode(status)}\n".encode())
             os.close(fd)
+    return ended
 
 
 def _worker(
@@ -429,6 +517,8 @@ def _worker(
         from harness.run import worker
 
         sys.argv = [worker.__file__, str(events)]
+        sys.orig_argv = [sys.executable, "-m", "harness.run.worker", str(events)]
+        sys.modules["__main__"].__file__ = worker.__file__
         code = worker.main([str(events)])
     except SystemExit as ended:
         code = ended.code if isinstance(ended.code, int) else 1
