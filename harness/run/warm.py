@@ -212,8 +212,7 @@ def _where() -> dict[str, object]:
 def _process() -> list[object]:
     """What a new process inherits besides its directory and environment: the file-mode
     mask, the resource limits, the cores it may run on."""
-    umask = os.umask(0o022)
-    os.umask(umask)
+    umask = _umask()
     limits = [
         [name, *resource.getrlimit(getattr(resource, name))]
         for name in sorted(dir(resource))
@@ -236,6 +235,21 @@ def _harness() -> str:
         except OSError:
             digest.update(f"{source}\0?".encode())
     return digest.hexdigest()
+
+
+def _umask() -> int:
+    """This process's file-mode mask: read (Linux), not set and set back, which would give
+    a file another thread creates meanwhile the wrong mode."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 @functools.cache
