@@ -118,14 +118,29 @@ def run_pytest(
     )
 
 
-def course(folder: Path, marked: bool = False) -> list[Path]:
-    """A folder of four lessons: lessons/dl.md and three copies. ``marked``: each ends with
-    one more block, appending the lesson's name to ``$HARNESS_TEST_RUNS`` when it runs (the
-    lesson's other lines stay where they were)."""
+SMALL = """\
+```python
+import torch
+
+x = torch.zeros(2, 3)  # [2, 3]
+```
+
+```python
+y = x.sum(0)  # [3]
+```
+"""
+
+
+def course(folder: Path, marked: bool = False, small: bool = False) -> list[Path]:
+    """A folder of four lessons: lessons/dl.md and three copies (``small``: three copies of
+    ``SMALL``, a two-block lesson, for a test about where lessons run rather than what
+    lessons/dl.md gives). ``marked``: each ends with one more block, appending the lesson's
+    name to ``$HARNESS_TEST_RUNS`` when it runs (the lesson's other lines stay where they
+    were)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in ("dl", "dl-2", "dl-3", "dl-4"):
-        source = LESSON.read_text(encoding="utf-8")
+        source = SMALL if small and name != "dl" else LESSON.read_text(encoding="utf-8")
         if marked:
             source += "\n\n```python\n" + _LOG.format(mark=name) + "\n```\n"
         path = folder / f"{name}.md"
