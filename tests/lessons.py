@@ -118,6 +118,7 @@ def run_pytest(
     )
 
 
+# a two-block lesson with a claim in each (the cache tests, the small course lessons)
 SMALL = """\
 ```python
 import torch

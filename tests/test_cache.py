@@ -21,7 +21,7 @@ from harness.results import BlockResult
 from harness.run import cache
 from harness.static.depends import dependency_map
 from tests.conftest import LESSON
-from tests.lessons import mutate
+from tests.lessons import SMALL, mutate
 
 # Runs ``harness check`` in a process that counts the workers it starts (new processes or
 # forks of a warm process: the tests run with a shared one) and the other Python processes it
@@ -53,18 +53,6 @@ code = main(sys.argv[1:])
 seconds = time.perf_counter() - start
 print(f"wrapper: {seconds:.3f} s, {len(started)} workers, torch {'torch' in sys.modules}")
 sys.exit(code)
-"""
-
-SMALL = """\
-```python
-import torch
-
-x = torch.zeros(2, 3)  # [2, 3]
-```
-
-```python
-y = x.sum(0)  # [3]
-```
 """
 
 
