@@ -130,14 +130,7 @@ class Warm:
             return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "harness.run.warm", str(theirs.fileno())],
-                env=worker_environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),),
-                start_new_session=True,
-            )
+            self.process = _launch(theirs)
             ours.settimeout(_REPLY)
             self.socket = ours
         except OSError:
@@ -195,6 +188,19 @@ class Warm:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _launch(given: socket.socket, *options: str) -> subprocess.Popen[bytes]:
+    """``python -m harness.run.warm [OPTIONS] FD``, in a session of its own, with the
+    workers' environment: a warm process serving the socket ``given``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.run.warm", *options, str(given.fileno())],
+        env=worker_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        pass_fds=(given.fileno(),),
+        start_new_session=True,
+    )
 
 
 def _where() -> dict[str, object]:
@@ -376,14 +382,7 @@ def serving() -> Iterator[subprocess.Popen[bytes]]:
     try:
         listener.bind(address)
         listener.listen(64)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "harness.run.warm", "--listen", str(listener.fileno())],
-            env=worker_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            pass_fds=(listener.fileno(),),
-            start_new_session=True,
-        )
+        server = _launch(listener, "--listen")
     finally:
         listener.close()
     previous = os.environ.get(ADDRESS)
