@@ -36,6 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _shared_between_test_processes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``tests.lessons.once`` keeps what it makes in a folder every test process of the
+    session sees: under xdist, the parent of the workers' own temporary folders."""
+    from tests import lessons  # it imports this module
+
+    base = tmp_path_factory.getbasetemp()
+    lessons.SHARED = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The tests' `harness check` runs (in process and in subprocesses) use a cache of their
     own, never the project's .harness-cache/."""
@@ -90,8 +100,34 @@ def dl_source() -> str:
 
 
 @pytest.fixture(scope="session")
+def dl_checked() -> Path:
+    """``harness check lessons/dl.md --devices cpu --no-cache --json results.json --report
+    report`` run once per test session, in a new process in the project's root as a user runs
+    it, its cache written to ``cache/``: a folder with results.json, report/, cache/ and
+    stdout (what it printed). Read it, never change it (copy the cache to use it)."""
+    from tests.lessons import harness_check, once  # they import this module
+
+    def check(folder: Path) -> None:
+        done = harness_check(
+            "lessons/dl.md",
+            "--devices",
+            "cpu",
+            "--no-cache",
+            "--json",
+            str(folder / "results.json"),
+            "--report",
+            str(folder / "report"),
+            HARNESS_CACHE_DIR=str(folder / "cache"),
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        (folder / "stdout").write_text(done.stdout, encoding="utf-8")
+
+    return once("dl-checked", check)
+
+
+@pytest.fixture(scope="session")
 def dl_result() -> LessonResult:
-    """lessons/dl.md checked once per test process, on cpu in reader order, as
+    """lessons/dl.md checked once per test session, on cpu in reader order, as
     ``tests.lessons.check_text(dl_source)`` checks it (the same run): read it, never change it."""
     from tests.lessons import check_text  # it imports this module
 

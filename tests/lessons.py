@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import hashlib
 import os
+import pickle
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from harness.lesson import Lesson, parse_lesson
+from harness.claims import read_comments
+from harness.lesson import parse_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
 from tests.conftest import LESSON
@@ -23,17 +30,47 @@ def mutate(line: int, old: str, new: str, source: str | None = None) -> str:
     return "".join(lines)
 
 
+SHARED: Path | None = None  # set by conftest: a folder all of the session's test processes see
+
+
+def once(name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name`` that ``make`` filled, made once per test session: the first test
+    process (xdist worker) that asks makes it, under a lock; the others wait for it, or find
+    it made. A ``make`` that fails leaves nothing: the next test to ask tries again."""
+    assert SHARED is not None, "set by tests/conftest.py's session fixture"
+    SHARED.mkdir(parents=True, exist_ok=True)
+    folder = SHARED / name
+    with open(SHARED / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (or the process ends)
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
 _CHECKED: dict[tuple[str, str], LessonResult] = {}
 
 
 def check_text(source: str, path: str = "lessons/dl.md") -> LessonResult:
-    """The lesson ``source`` checked on cpu in reader order, once per test process: tests that
-    check the same text (lessons/dl.md itself, the same mutation) share one run. The result
-    is shared: read it, never change it."""
+    """The lesson ``source`` checked on cpu in reader order, once per test session: tests that
+    check the same text (lessons/dl.md itself, the same mutation), in any test process,
+    share one run. The result is shared: read it, never change it."""
     key = (source, path)
     if key not in _CHECKED:
-        lesson: Lesson = parse_lesson(source, path)
-        _CHECKED[key] = check_lesson(lesson, ["cpu"])
+
+        def check(folder: Path) -> None:
+            result = check_lesson(parse_lesson(source, path), ["cpu"])
+            # what the run found; the comments are read again from the lesson (a claim holds
+            # what its parse matched: no pickle)
+            found = dataclasses.replace(result, claims=[], prose=[])
+            (folder / "result.pickle").write_bytes(pickle.dumps(found))
+
+        digest = hashlib.sha256(f"{path}\0{source}".encode()).hexdigest()[:16]
+        found = pickle.loads((once(f"check-{digest}", check) / "result.pickle").read_bytes())
+        claims, prose = read_comments(found.lesson)
+        _CHECKED[key] = dataclasses.replace(found, claims=claims, prose=prose)
     return _CHECKED[key]
 
 

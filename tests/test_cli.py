@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,10 +24,11 @@ from tests.conftest import LESSON, ROOT
 from tests.lessons import mutate
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
         cwd=cwd,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -34,12 +36,11 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_check_the_lesson_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = run("check", "lessons/dl.md", "--json", str(out))
-    assert done.returncode == EXIT_OK, done.stdout + done.stderr
-    assert done.stdout.splitlines()[-1].startswith("17 passed, 0 failed, 1 skipped (blocks)")
-    document = json.loads(out.read_text())
+def test_check_the_lesson_writes_json(dl_checked: Path) -> None:
+    """``harness check lessons/dl.md --json`` (the session's one run: exit 0 asserted there)."""
+    stdout = (dl_checked / "stdout").read_text(encoding="utf-8")
+    assert stdout.splitlines()[-1].startswith("17 passed, 0 failed, 1 skipped (blocks)")
+    document = json.loads((dl_checked / "results.json").read_text())
     assert document["schema"] == 1
     assert set(document["environment"]) >= {"python", "torch", "devices"}
     (lesson,) = document["lessons"]
@@ -119,9 +120,16 @@ def test_isolated_mode_and_portability_lint(tmp_path: Path) -> None:
     needs = {b["line"]: b["needs"] for b in lesson["blocks"] if b["needs"]}
     assert sorted(needs) == [92, 158, 343, 393, 461, 509, 566, 680, 703]
     assert needs[158] == [{"name": "MLP", "line": 93}]
-    strict = run("check", "lessons/dl.md", "--standalone")
+
+
+def test_standalone_fails_a_block_that_borrows_a_name(dl_checked: Path, tmp_path: Path) -> None:
+    """A lint over what the blocks define and use: what the blocks give comes from the cache of
+    the session's reader-order run of the lesson (its 17 blocks are not run again)."""
+    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
+    strict = run("check", "lessons/dl.md", "--standalone", HARNESS_CACHE_DIR=str(cache))
     assert strict.returncode == EXIT_FAILED
     assert "lessons/dl.md:158: uses MLP from line 93" in strict.stdout
+    assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in strict.stdout.splitlines()
 
 
 def test_a_hidden_dependency_is_named_when_a_block_runs_alone(tmp_path: Path) -> None:
@@ -136,10 +144,14 @@ def test_a_hidden_dependency_is_named_when_a_block_runs_alone(tmp_path: Path) ->
     assert f"{lesson}:7: [cpu] NameError: name 'answer' is not defined (run alone" in done.stdout
 
 
-def test_default_path_is_lessons_folder() -> None:
+def test_default_path_is_lessons_folder(dl_checked: Path, tmp_path: Path) -> None:
+    """``harness check`` with no path checks lessons/ (here answered from a copy of the cache
+    of the session's run of lessons/dl.md: what is checked is the point, not the run)."""
     assert LESSON.parent.name == "lessons"
-    done = run("check", "--json", "/dev/null")
-    assert done.returncode == EXIT_OK
+    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
+    done = run("check", "--json", "/dev/null", HARNESS_CACHE_DIR=str(cache))
+    assert done.returncode == EXIT_OK, done.stdout + done.stderr
+    assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in done.stdout.splitlines()
 
 
 def test_a_hanging_or_exiting_block_fails_at_its_line_and_the_rest_is_reported(

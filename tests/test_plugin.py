@@ -16,7 +16,16 @@ import pytest
 from harness.lesson import parse_lesson
 from harness.plugin import item_names
 from tests.conftest import LESSON, ROOT, SAMPLES
-from tests.lessons import RUNS, course, interrupt_once_marked, logged, mutate, run_pytest, runs
+from tests.lessons import (
+    RUNS,
+    course,
+    interrupt_once_marked,
+    logged,
+    mutate,
+    once,
+    run_pytest,
+    runs,
+)
 from tests.test_runner import _running, _session
 
 
@@ -45,13 +54,17 @@ def verdicts(path: Path) -> dict[str, dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def serial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """``pytest lessons/`` without xdist: the verdicts of lessons/dl.md, shared."""
-    results = tmp_path_factory.mktemp("serial") / "serial.json"
-    done = pytest_run("lessons/", "-q", "-p", "no:xdist", "--harness-json", str(results))
-    assert done.returncode == 0, done.stdout
-    assert "17 passed, 1 skipped" in done.stdout
-    (found,) = verdicts(results).values()
+def serial() -> dict[str, object]:
+    """``pytest lessons/`` without xdist (run once per test session): the verdicts of
+    lessons/dl.md, shared."""
+
+    def run(folder: Path) -> None:
+        results = folder / "serial.json"
+        done = pytest_run("lessons/", "-q", "-p", "no:xdist", "--harness-json", str(results))
+        assert done.returncode == 0, done.stdout
+        assert "17 passed, 1 skipped" in done.stdout
+
+    (found,) = verdicts(once("pytest-lessons-serial", run) / "serial.json").values()
     assert len(found["claims"]) == 63  # type: ignore[arg-type]
     return found
 

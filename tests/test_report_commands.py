@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import SAMPLES
 from tests.report_pages import (
     MINI,
     MINI_PAGE,
@@ -144,32 +144,12 @@ def test_the_pytest_plugin_writes_the_report_from_the_main_process_under_xdist(
 
 
 def test_the_default_report_draws_the_loss_curve_of_the_training_block_at_158(
-    tmp_path: Path,
+    dl_checked: Path,
 ) -> None:
     """No benchmark run: the ordinary check records each step's loss, and the report of
-    ``harness check lessons/dl.md --report`` draws the curve in the block at line 158."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "check",
-            "lessons/dl.md",
-            "--devices",
-            "cpu",
-            "--no-cache",
-            "-q",
-            "--report",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    page = (tmp_path / "dl.html").read_text(encoding="utf-8")
+    ``harness check lessons/dl.md --report`` (the session's one run) draws the curve in the
+    block at line 158."""
+    page = (dl_checked / "report" / "dl.html").read_text(encoding="utf-8")
     block = page[page.index('id="B158"') : page.index('id="B205"')]
     assert 'aria-label="Loss on cpu over 10 steps' in block
     assert "<svg" in block and ">step<" in block and ">loss<" in block

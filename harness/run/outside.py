@@ -5,7 +5,8 @@ can be read without running anything:
 
 - **environment variables**: the value of every variable the lesson names in a string
   constant (``os.environ["SEED"]``, ``os.getenv("DATA_DIR")``), and of the variables torch
-  and its libraries read (``TORCH*``, ``PYTORCH*``, ``CUDA*``, ``OMP_*``, ``MKL*``, ...);
+  and its libraries read (``TORCH*``, ``PYTORCH*``, ``CUDA*``, ``OMP_*``, ``MKL*``, ...),
+  less where torch keeps compiled kernels (``UNKEYED``);
 - **local modules**: the content of every module the lesson imports that lies in a folder on
   the worker's path (the folder harness was started from, ``PYTHONPATH``) or beside the lesson,
   and of the modules those import in turn (a package: every ``.py`` file in it);
@@ -59,6 +60,10 @@ LIBRARY_PREFIXES = (
     "MALLOC_",
     "GLIBC_TUNABLES",
 )
+# Where torch keeps what it compiled: results never depend on it, and torch sets it itself
+# (an optimizer's first step sets TORCHINDUCTOR_CACHE_DIR in its process), so a process that
+# ran torch (pytest with the plugin, a user's tests before the lessons) keyed every block anew.
+UNKEYED = ("TORCHINDUCTOR_CACHE_DIR",)
 _MODULE_LIMIT = 200  # local modules followed per lesson, so a cycle or a huge tree ends
 
 
@@ -137,7 +142,7 @@ def _variables(trees: Iterable[ast.AST]) -> dict[str, str | None]:
     }
     found: dict[str, str | None] = {name: os.environ.get(name) for name in named}
     for name, value in os.environ.items():
-        if name.startswith(LIBRARY_PREFIXES):
+        if name.startswith(LIBRARY_PREFIXES) and name not in UNKEYED:
             found[name] = value
     return found
 
