@@ -50,6 +50,27 @@ def once(name: str, make: Callable[[Path], None]) -> Path:
     return folder
 
 
+# Five claims of lessons/dl.md made wrong, each in a comment (never the code that runs) of
+# another block: (line, claim, made wrong, what its message says). One run of the lesson
+# they give (``check_text(five_wrong())``) serves every test that reads it.
+FIVE_WRONG = [
+    (111, "# [1, 3]", "# [1, 4]", ["found [1, 3]"]),  # a changed literal
+    (243, "-> [B, 64, 7, 7]", "-> [B, 64, 8, 8]", ["after line 2"]),  # a transition
+    (443, "[batch, seq_len]", "[seq_len, batch]",  # a swapped pair: every binding listed
+     ["batch=8", "bindings: batch=8, seq_len=50", "found [8, 50]"]),
+    (334, "Features=10", "Features=12", ["Features=12"]),  # a named dimension
+    (372, "hidden_size*2", "hidden_size*3", ["no integer value of hidden_size"]),  # solved
+]  # fmt: skip
+
+
+def five_wrong() -> str:
+    """lessons/dl.md with the ``FIVE_WRONG`` claims made wrong."""
+    source = LESSON.read_text(encoding="utf-8")
+    for line, old, new, _ in FIVE_WRONG:
+        source = mutate(line, old, new, source)
+    return source
+
+
 _CHECKED: dict[tuple[str, str], LessonResult] = {}
 
 

@@ -17,7 +17,7 @@ import pytest
 from harness.report import highlight_lines, loss_chart, read_inputs
 from harness.results import results_json
 from tests.conftest import ROOT
-from tests.lessons import check_text, mutate
+from tests.lessons import check_text, five_wrong
 from tests.report_pages import (
     EXTERNAL_TAGS,
     MINI,
@@ -75,7 +75,7 @@ def test_a_mutated_lesson_shows_the_failed_claim_and_links_to_it(
 ) -> None:
     lesson = tmp_path / "lessons" / "dl.md"
     lesson.parent.mkdir()
-    lesson.write_text(mutate(111, "# [1, 3]", "# [1, 4]"), encoding="utf-8")
+    lesson.write_text(five_wrong(), encoding="utf-8")  # line 111's claim among them
     result = check_text(lesson.read_text(encoding="utf-8"), "lessons/dl.md")
     document = results_json([result.to_json()], ["cpu"], [])
     monkeypatch.chdir(tmp_path)

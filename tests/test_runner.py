@@ -17,7 +17,14 @@ from harness.results import LessonResult
 from harness.run import warm
 from harness.run.runner import check_lesson
 from tests.conftest import ROOT
-from tests.lessons import check_text, failed_blocks, failed_claims, interrupt_once_marked, mutate
+from tests.lessons import (
+    FIVE_WRONG,
+    check_text,
+    failed_blocks,
+    failed_claims,
+    interrupt_once_marked,
+    mutate,
+)
 from tests.lessons import harness_check as _harness
 from tests.test_lesson import PYTHON_LINES
 
@@ -56,14 +63,7 @@ def test_the_lesson_passes(dl_result: LessonResult) -> None:
 
 WRONG_CLAIMS = {  # one run each; a run's claims are in different blocks and each changes a
     # comment, never the code that runs: they are independent (line, claim, made wrong, said)
-    "five-blocks": [
-        (111, "# [1, 3]", "# [1, 4]", ["found [1, 3]"]),  # a changed literal
-        (243, "-> [B, 64, 7, 7]", "-> [B, 64, 8, 8]", ["after line 2"]),  # a transition
-        (443, "[batch, seq_len]", "[seq_len, batch]",  # a swapped pair: every binding listed
-         ["batch=8", "bindings: batch=8, seq_len=50", "found [8, 50]"]),
-        (334, "Features=10", "Features=12", ["Features=12"]),  # a named dimension
-        (372, "hidden_size*2", "hidden_size*3", ["no integer value of hidden_size"]),  # solved
-    ],
+    "five-blocks": FIVE_WRONG,  # the run test_report's mutated lesson reads too
     "class-called-later": [  # in the block of line 443
         (442, "[batch, seq_len, 1]", "[batch, seq_len, 2]", ["call from line 599"]),
     ],
