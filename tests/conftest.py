@@ -126,6 +126,27 @@ def dl_checked() -> Path:
 
 
 @pytest.fixture(scope="session")
+def dl_wrong_checked() -> Path:
+    """lessons/dl.md with the claim at line 111 made wrong (``# [1, 3]`` -> ``# [1, 4]``),
+    checked once per test session by ``harness check lessons --json results.json --report
+    reports`` in a new process in a folder of its own: that folder, holding lessons/dl.md,
+    results.json, reports/, stdout (what it printed) and exit (its exit code)."""
+    from tests.lessons import harness_check, mutate, once  # they import this module
+
+    def check(folder: Path) -> None:
+        (folder / "lessons").mkdir()
+        wrong = mutate(111, "# [1, 3]", "# [1, 4]")
+        (folder / "lessons" / "dl.md").write_text(wrong, encoding="utf-8")
+        out = ("--json", "results.json", "--report", "reports")
+        done = harness_check("lessons", *out, cwd=folder, HARNESS_CACHE_DIR=str(folder / "cache"))
+        assert done.stderr == "", done.stderr
+        (folder / "stdout").write_text(done.stdout, encoding="utf-8")
+        (folder / "exit").write_text(str(done.returncode))
+
+    return once("dl-wrong-checked", check)
+
+
+@pytest.fixture(scope="session")
 def dl_result() -> LessonResult:
     """lessons/dl.md checked once per test session, on cpu in reader order, as
     ``tests.lessons.check_text(dl_source)`` checks it (the same run): read it, never change it."""

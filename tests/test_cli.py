@@ -21,7 +21,6 @@ from harness.lesson import parse_lesson
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
 from harness.static.lint import Note
 from tests.conftest import LESSON, ROOT
-from tests.lessons import mutate
 
 
 def run(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
@@ -59,16 +58,16 @@ def test_check_the_lesson_writes_json(dl_checked: Path) -> None:
     assert "Epoch 10, Loss:" in block["results"]["cpu"]["stdout"]
 
 
-def test_a_failure_prints_its_line_and_exits_1(tmp_path: Path) -> None:
-    lesson = tmp_path / "dl.md"
-    lesson.write_text(mutate(386, "# [16, 3]", "# [16, 4]"))
-    done = run("check", str(lesson))
-    assert done.returncode == EXIT_FAILED
-    lines = done.stdout.splitlines()
+def test_a_failure_prints_its_line_and_exits_1(dl_wrong_checked: Path) -> None:
+    """``harness check lessons`` on lessons/dl.md with the claim at line 111 made wrong (the
+    session's one run of it)."""
+    assert (dl_wrong_checked / "exit").read_text() == str(EXIT_FAILED)
+    lines = (dl_wrong_checked / "stdout").read_text(encoding="utf-8").splitlines()
+    lesson = "lessons/dl.md"
     assert lines[0].startswith(f"{lesson} [cpu] s.")  # its progress line: the bash fence, ...
-    assert lines[1] == rule(str(lesson))  # the head of its failures
+    assert lines[1] == rule(lesson)  # the head of its failures
     assert lines[2] == (
-        f"{lesson}:386: [cpu] output.shape: expected [16, 4], found [16, 3]: dim 1 is 4, found 3"
+        f"{lesson}:111: [cpu] output.shape: expected [1, 4], found [1, 3]: dim 1 is 4, found 3"
     )
     assert lines[-1].startswith("16 passed, 1 failed, 1 skipped (blocks)")
 

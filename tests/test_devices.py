@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,24 @@ def test_cpu_is_always_available() -> None:
     assert "not a torch device type" in (unavailable_reason("tpu") or "")
 
 
-def test_an_absent_device_is_skipped_with_its_reason(tmp_path: Path) -> None:
+def test_an_absent_device_is_skipped_with_its_reason(dl_checked: Path, tmp_path: Path) -> None:
+    """The cpu's blocks are answered from a copy of the cache of the session's cpu run of the
+    lesson: what is said of the absent device is the point."""
     if "cuda" in available():  # pragma: no cover - a GPU machine
         return
+    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
+    out = str(tmp_path / "r.json")
     done = run(
-        "check", "lessons/dl.md", "--devices", "cpu,cuda", "--json", str(tmp_path / "r.json")
+        "check",
+        "lessons/dl.md",
+        "--devices",
+        "cpu,cuda",
+        "--json",
+        out,
+        HARNESS_CACHE_DIR=str(cache),
     )
     assert done.returncode == 0, done.stdout
+    assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in done.stdout.splitlines()
     # 17 Python blocks on cuda, and the bash fence on each device
     assert "17 passed, 0 failed, 19 skipped" in done.stdout
     # never green by omission: the device asked for and absent is said on the terminal

@@ -31,7 +31,6 @@ import pytest
 from harness.claims import find_claims
 from harness.lesson import read_lesson
 from tests.conftest import LESSON, ROOT
-from tests.lessons import mutate
 
 CHROMIUM = Path(os.environ.get("HARNESS_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
@@ -240,15 +239,15 @@ def test_the_lesson_report_opens_in_chromium_with_every_claim_and_its_verdict(
     keep(*shots.values())
 
 
-def test_a_wrong_claim_is_shown_failed_where_the_summary_link_lands(tmp_path: Path) -> None:
+def test_a_wrong_claim_is_shown_failed_where_the_summary_link_lands(
+    dl_wrong_checked: Path, tmp_path: Path
+) -> None:
+    """The report ``harness check lessons --report`` wrote of lessons/dl.md with the claim at
+    line 111 made wrong (the session's one run of it)."""
     _playwright()
-    lesson = tmp_path / "lessons" / "dl.md"
-    lesson.parent.mkdir()
-    lesson.write_text(mutate(111, "# [1, 3]", "# [1, 4]"), encoding="utf-8")
-    out = tmp_path / "reports"
-    done = harness("check", "lessons", "--report", str(out), cwd=tmp_path)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "lessons/dl.md:111: [cpu]" in done.stdout
+    assert (dl_wrong_checked / "exit").read_text() == "1"
+    assert "lessons/dl.md:111: [cpu]" in (dl_wrong_checked / "stdout").read_text()
+    out = dl_wrong_checked / "reports"
     shot = tmp_path / "failure.png"
 
     def check(browser: Browser) -> None:
