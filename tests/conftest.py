@@ -127,15 +127,17 @@ def dl_checked() -> Path:
 
 @pytest.fixture(scope="session")
 def dl_wrong_checked() -> Path:
-    """lessons/dl.md with the claim at line 111 made wrong (``# [1, 3]`` -> ``# [1, 4]``),
-    checked once per test session by ``harness check lessons --json results.json --report
-    reports`` in a new process in a folder of its own: that folder, holding lessons/dl.md,
-    results.json, reports/, stdout (what it printed) and exit (its exit code)."""
-    from tests.lessons import harness_check, mutate, once  # they import this module
+    """lessons/dl.md with the claim at line 111 made wrong (``# [1, 3]`` -> ``# [1, 4]``) and
+    ``without_training`` (block 607 skipped), checked once per test session by ``harness
+    check lessons --json results.json --report reports`` in a new process in a folder of its
+    own: that folder, holding lessons/dl.md, results.json, reports/, stdout (what it printed)
+    and exit (its exit code)."""
+    from tests.lessons import harness_check, mutate, once, without_training  # they import this
 
     def check(folder: Path) -> None:
         (folder / "lessons").mkdir()
-        wrong = mutate(111, "# [1, 3]", "# [1, 4]")
+        lesson = without_training(LESSON.read_text(encoding="utf-8"))
+        wrong = mutate(111, "# [1, 3]", "# [1, 4]", lesson)
         (folder / "lessons" / "dl.md").write_text(wrong, encoding="utf-8")
         out = ("--json", "results.json", "--report", "reports")
         done = harness_check("lessons", *out, cwd=folder, HARNESS_CACHE_DIR=str(folder / "cache"))

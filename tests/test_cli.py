@@ -59,8 +59,8 @@ def test_check_the_lesson_writes_json(dl_checked: Path) -> None:
 
 
 def test_a_failure_prints_its_line_and_exits_1(dl_wrong_checked: Path) -> None:
-    """``harness check lessons`` on lessons/dl.md with the claim at line 111 made wrong (the
-    session's one run of it)."""
+    """``harness check lessons`` on lessons/dl.md with the claim at line 111 made wrong and
+    its training block skipped (the session's one run of it)."""
     assert (dl_wrong_checked / "exit").read_text() == str(EXIT_FAILED)
     lines = (dl_wrong_checked / "stdout").read_text(encoding="utf-8").splitlines()
     lesson = "lessons/dl.md"
@@ -69,7 +69,7 @@ def test_a_failure_prints_its_line_and_exits_1(dl_wrong_checked: Path) -> None:
     assert lines[2] == (
         f"{lesson}:111: [cpu] output.shape: expected [1, 4], found [1, 3]: dim 1 is 4, found 3"
     )
-    assert lines[-1].startswith("16 passed, 1 failed, 1 skipped (blocks)")
+    assert lines[-1].startswith("15 passed, 1 failed, 2 skipped (blocks)")
 
 
 @pytest.mark.parametrize(

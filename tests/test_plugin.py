@@ -25,6 +25,7 @@ from tests.lessons import (
     once,
     run_pytest,
     runs,
+    without_training,
 )
 from tests.test_runner import _running, _session
 
@@ -116,10 +117,11 @@ def test_isolated_items_give_the_reader_order_claim_verdicts(
 
 def test_failure_message_starts_at_the_lesson_line(tmp_path: Path) -> None:
     lesson = tmp_path / "dl.md"
-    lesson.write_text(mutate(443, "[batch, seq_len]", "[seq_len, batch]"))
+    source = without_training(LESSON.read_text(encoding="utf-8"))
+    lesson.write_text(mutate(443, "[batch, seq_len]", "[seq_len, batch]", source))
     done = pytest_run(str(lesson), "-q", "-rf", "--rootdir", str(tmp_path))
     assert done.returncode == 1
-    assert "1 failed, 16 passed, 1 skipped" in done.stdout
+    assert "1 failed, 15 passed, 2 skipped" in done.stdout
     assert "dl.md::11_attention[cpu]" in done.stdout
     assert "dl.md:443: [cpu] scores: expected [seq_len, batch], found [8, 50]" in done.stdout
     assert "Traceback" not in done.stdout

@@ -19,11 +19,13 @@ from harness.run.runner import check_lesson
 from tests.conftest import ROOT
 from tests.lessons import (
     FIVE_WRONG,
+    TRAINING,
     check_text,
     failed_blocks,
     failed_claims,
     interrupt_once_marked,
     mutate,
+    without_training,
 )
 from tests.lessons import harness_check as _harness
 from tests.test_lesson import PYTHON_LINES
@@ -76,10 +78,11 @@ def test_a_wrong_claim_fails_at_its_line_only(
 ) -> None:
     """Each wrong claim fails at its own line with one message and fails the block that
     holds it; nothing else fails."""
-    source = dl_source
+    source = without_training(dl_source)
     for line, old, new, _ in wrong:
         source = mutate(line, old, new, source)
     result = check_text(source)
+    assert result.blocks[TRAINING]["cpu"].status == "skipped"  # a text fence now: said, not run
     lines = sorted(line for line, *_ in wrong)
     assert failed_claims(result) == lines
     assert failed_blocks(result) == sorted({c.block for c in result.claims if c.line in lines})
@@ -92,8 +95,9 @@ def test_a_wrong_claim_fails_at_its_line_only(
         assert "expected" in message or "no integer" in message, message
 
 
-def test_syntax_error_is_reported_at_its_lesson_line() -> None:
-    result = check_text(mutate(415, "torch.randn(32, 100, 1)", "torch.randn(32, 100, 1"))
+def test_syntax_error_is_reported_at_its_lesson_line(dl_source: str) -> None:
+    lesson = without_training(dl_source)
+    result = check_text(mutate(415, "torch.randn(32, 100, 1)", "torch.randn(32, 100, 1", lesson))
     assert failed_blocks(result) == [393]
     error = result.blocks[393]["cpu"].error
     assert error is not None and error.type == "SyntaxError"
@@ -102,8 +106,11 @@ def test_syntax_error_is_reported_at_its_lesson_line() -> None:
     assert result.verdicts[417]["cpu"].verdict == "not-run"
 
 
-def test_exception_in_an_early_block_names_its_line_and_later_blocks_still_run() -> None:
-    result = check_text(mutate(109, "torch.randn(1, 10)", "torch.randn(1, 11)"))
+def test_exception_in_an_early_block_names_its_line_and_later_blocks_still_run(
+    dl_source: str,
+) -> None:
+    lesson = without_training(dl_source)
+    result = check_text(mutate(109, "torch.randn(1, 10)", "torch.randn(1, 11)", lesson))
     assert failed_blocks(result) == [92]
     error = result.blocks[92]["cpu"].error
     # The line where it was raised (inside MLP.forward), and the call in the traceback.
@@ -113,8 +120,9 @@ def test_exception_in_an_early_block_names_its_line_and_later_blocks_still_run()
     assert result.blocks[158]["cpu"].status == "passed"  # MLP was defined before the raise
 
 
-def test_a_name_the_broken_block_should_have_defined_is_explained() -> None:
-    result = check_text(mutate(93, "class MLP(nn.Module):", "class MLP(nn.Modul):"))
+def test_a_name_the_broken_block_should_have_defined_is_explained(dl_source: str) -> None:
+    lesson = without_training(dl_source)
+    result = check_text(mutate(93, "class MLP(nn.Module):", "class MLP(nn.Modul):", lesson))
     assert failed_blocks(result) == [92, 158]
     error = result.blocks[158]["cpu"].error
     assert error is not None and error.type == "NameError"
@@ -123,7 +131,8 @@ def test_a_name_the_broken_block_should_have_defined_is_explained() -> None:
 
 def test_wrong_formula_and_behaviour_claims_in_the_lesson_are_caught(dl_source: str) -> None:
     """One run, four wrong claims: each fails at its line, saying claimed and found."""
-    source = mutate(688, "torch.sigmoid(x)", "torch.tanh(x)", dl_source)  # wrong formula
+    source = without_training(dl_source)  # its subject: blocks other than the training
+    source = mutate(688, "torch.sigmoid(x)", "torch.tanh(x)", source)  # wrong formula
     source = mutate(219, "padding=1 ", "padding=0 ", source)  # under "# Same padding"
     source = mutate(58, "torch.randn(3, 4)", "torch.randn(4, 3)", source)  # "3x4" swapped
     source = mutate(184, "torch.randn(100, 10)", "torch.randn(10, 10)", source)  # "100 samples"
