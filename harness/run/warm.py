@@ -34,7 +34,6 @@ about 225 worker processes in one run of the tests.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib.util
 import json
@@ -54,6 +53,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from harness.claims import kinds
+from harness.run.cache import source_hash
 from harness.run.outside import LIBRARY_PREFIXES
 from harness.run.resources import worker_environment
 
@@ -229,11 +229,12 @@ def _process() -> list[object]:
 
 
 def _harness() -> str:
-    """A digest of the harness this process imported (its modules' paths in the package and
-    their content) and of the claim kinds ``HARNESS_CLAIM_KINDS`` names (each one's
-    content). The same sources installed in two places (a clone's ``harness/``, found
-    first in its own directory, and site-packages) are the same harness."""
-    digest = hashlib.sha256(_package().encode())
+    """A digest of the harness this process imported (its files' paths in the package and
+    their content: ``cache.source_hash``, as the cache keys it) and of the claim kinds
+    ``HARNESS_CLAIM_KINDS`` names (each one's content). The same sources installed in two
+    places (a clone's ``harness/``, found first in its own directory, and site-packages) are
+    the same harness."""
+    digest = hashlib.sha256(source_hash().encode())
     for source in os.environ.get(kinds.ENVIRONMENT, "").split(os.pathsep):
         found = source if source.endswith(".py") else _origin(source)
         try:
@@ -256,18 +257,6 @@ def _umask() -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     return umask
-
-
-@functools.cache
-def _package() -> str:
-    import harness
-
-    package = Path(harness.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for module in sorted(package.rglob("*.py")):
-        digest.update(f"{module.relative_to(package).as_posix()}\0".encode())
-        digest.update(module.read_bytes())
-    return digest.hexdigest()
 
 
 def _origin(module: str) -> str | None:
