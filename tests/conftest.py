@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.results import LessonResult
+from tests import lessons
+from tests.lessons import check_text, harness_check, mutate, once, without_training
+from tests.paths import LESSON, ROOT
 
 collect_ignore_glob = ["samples/*"]
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(__file__).resolve().parent / "samples"
-LESSON = ROOT / "lessons" / "dl.md"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,13 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _shared_between_test_processes(tmp_path_factory: pytest.TempPathFactory) -> None:
+def _shared_between_test_processes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """``tests.lessons.once`` keeps what it makes in a folder every test process of the
-    session sees: under xdist, the parent of the workers' own temporary folders."""
-    from tests import lessons  # it imports this module
-
+    session sees: in an xdist worker (``workerinput``, as harness's plugin tells one; not
+    ``PYTEST_XDIST_WORKER``, which a pytest the tests start inherits), the parent of the
+    workers' own temporary folders."""
     base = tmp_path_factory.getbasetemp()
-    lessons.SHARED = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    worker = hasattr(request.config, "workerinput")
+    lessons.SHARED = (base.parent if worker else base) / "shared"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -105,7 +108,6 @@ def dl_checked() -> Path:
     report`` run once per test session, in a new process in the project's root as a user runs
     it, its cache written to ``cache/``: a folder with results.json, report/, cache/ and
     stdout (what it printed). Read it, never change it (copy the cache to use it)."""
-    from tests.lessons import harness_check, once  # they import this module
 
     def check(folder: Path) -> None:
         done = harness_check(
@@ -125,6 +127,14 @@ def dl_checked() -> Path:
     return once("dl-checked", check)
 
 
+@pytest.fixture
+def dl_cache(dl_checked: Path, tmp_path: Path) -> Path:
+    """A copy of the cache ``dl_checked``'s run wrote: a check of lessons/dl.md given it
+    (``HARNESS_CACHE_DIR``) answers every block from it, for tests of what a check says
+    rather than of what it runs."""
+    return Path(shutil.copytree(dl_checked / "cache", tmp_path / "cache"))
+
+
 @pytest.fixture(scope="session")
 def dl_wrong_checked() -> Path:
     """lessons/dl.md with the claim at line 111 made wrong (``# [1, 3]`` -> ``# [1, 4]``) and
@@ -132,12 +142,10 @@ def dl_wrong_checked() -> Path:
     check lessons --json results.json --report reports`` in a new process in a folder of its
     own: that folder, holding lessons/dl.md, results.json, reports/, stdout (what it printed)
     and exit (its exit code)."""
-    from tests.lessons import harness_check, mutate, once, without_training  # they import this
 
     def check(folder: Path) -> None:
         (folder / "lessons").mkdir()
-        lesson = without_training(LESSON.read_text(encoding="utf-8"))
-        wrong = mutate(111, "# [1, 3]", "# [1, 4]", lesson)
+        wrong = mutate(111, "# [1, 3]", "# [1, 4]", without_training())
         (folder / "lessons" / "dl.md").write_text(wrong, encoding="utf-8")
         out = ("--json", "results.json", "--report", "reports")
         done = harness_check("lessons", *out, cwd=folder, HARNESS_CACHE_DIR=str(folder / "cache"))
@@ -152,6 +160,4 @@ def dl_wrong_checked() -> Path:
 def dl_result() -> LessonResult:
     """lessons/dl.md checked once per test session, on cpu in reader order, as
     ``tests.lessons.check_text(dl_source)`` checks it (the same run): read it, never change it."""
-    from tests.lessons import check_text  # it imports this module
-
     return check_text(LESSON.read_text(encoding="utf-8"))

@@ -18,8 +18,7 @@ from harness.claims import read_comments
 from harness.lesson import parse_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import LESSON
-from tests.conftest import ROOT as ROOT  # tests import it from here too
+from tests.paths import LESSON, ROOT
 
 
 def mutate(line: int, old: str, new: str, source: str | None = None) -> str:
@@ -53,14 +52,14 @@ def once(name: str, make: Callable[[Path], None]) -> Path:
 TRAINING = 607  # lessons/dl.md's complete training example: 6 of the 7.5 CPU-seconds of a run
 
 
-def without_training(source: str) -> str:
+def without_training(source: str | None = None) -> str:
     """lessons/dl.md ``source`` with its block at line 607, the complete training example,
     made a ``text`` fence: skipped, every line where it was. For the runs of a lesson made
     wrong in other blocks, whose subject is what the harness says of those: the block needs
     nothing of theirs (tests/test_depends.py), and the blocks after it import what they take
     from it (nn, torch) earlier too. The runs of the whole lesson keep it (``dl_result``,
     ``dl_checked``, the cache's, the plugin's, the snippets')."""
-    lines = source.splitlines(keepends=True)
+    lines = (source or LESSON.read_text(encoding="utf-8")).splitlines(keepends=True)
     assert lines[TRAINING - 1] == "```python\n", lines[TRAINING - 1]
     lines[TRAINING - 1] = "```text\n"
     return "".join(lines)
@@ -79,12 +78,16 @@ FIVE_WRONG = [
 ]  # fmt: skip
 
 
-def five_wrong() -> str:
-    """lessons/dl.md with the ``FIVE_WRONG`` claims made wrong, ``without_training``."""
-    source = without_training(LESSON.read_text(encoding="utf-8"))
-    for line, old, new, _ in FIVE_WRONG:
+def mutated(wrong: list[tuple[int, str, str, list[str]]], source: str) -> str:
+    """``source`` with each of the ``wrong`` claims (line, claim, made wrong, said) made wrong."""
+    for line, old, new, _ in wrong:
         source = mutate(line, old, new, source)
     return source
+
+
+def five_wrong() -> str:
+    """lessons/dl.md with the ``FIVE_WRONG`` claims made wrong, ``without_training``."""
+    return mutated(FIVE_WRONG, without_training())
 
 
 _CHECKED: dict[tuple[str, str], LessonResult] = {}
@@ -119,17 +122,25 @@ def failed_blocks(result: LessonResult) -> list[int]:
     return [line for line, per in result.blocks.items() if per["cpu"].status == "failed"]
 
 
-def harness_check(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    """``harness check ARGS`` in a new process, as a user runs it."""
+def harness_cli(
+    *args: str, cwd: Path = ROOT, timeout: float = 600, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``harness ARGS`` in a new process, as a user runs it, ``env`` added to this one's
+    environment."""
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", "check", *args],
+        [sys.executable, "-m", "harness.cli", *args],
         cwd=cwd,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
+
+
+def harness_check(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    """``harness check ARGS`` in a new process, as a user runs it."""
+    return harness_cli("check", *args, cwd=cwd, timeout=300, **env)
 
 
 def interrupt_once_marked(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report import write_report
-from tests.conftest import SAMPLES
+from tests.paths import SAMPLES
 
 MINI = SAMPLES / "report-mini.json"
 MINI_PAGE = "report-mini.html"

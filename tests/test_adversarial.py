@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.paths import SAMPLES
 
 FOLDER = SAMPLES / "adversarial"
 SPEC = re.compile(r"<!-- adversarial\n(.*?)-->", re.DOTALL)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, _parser, main
-from tests.conftest import ROOT
+from tests.paths import ROOT
 from tests.test_bad_input import without_cache_lines
 
 GOOD = "# Good\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"

@@ -21,7 +21,7 @@ import pytest
 from harness.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, main
 from harness.lesson import read_lesson
 from harness.run.runner import check_lesson
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 GOOD = "# Good\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"
 FAILING = "# Failing\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 4]\n```\n"

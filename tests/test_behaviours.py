@@ -13,8 +13,8 @@ from harness.claims import behaviours
 from harness.lesson import read_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import SAMPLES
 from tests.lessons import check_text
+from tests.paths import SAMPLES
 
 SAMPLE = SAMPLES / "claims" / "behaviours.md"
 # line of a false claim -> what its failure says

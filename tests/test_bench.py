@@ -5,14 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 from harness.lesson import parse_lesson, read_lesson
 from harness.run.bench import LoopRun, training_loops
-from tests.conftest import LESSON
 from tests.lessons import harness_check
+from tests.paths import LESSON
 
 
 def test_the_lessons_training_loops_are_found() -> None:
@@ -61,16 +60,15 @@ def _printed_totals(stdout: str) -> list[str]:
 
 
 def test_the_check_records_each_training_loops_loss_per_step(
-    dl_checked: Path, tmp_path: Path
+    dl_checked: Path, dl_cache: Path, tmp_path: Path
 ) -> None:
     """Issue 15 item 8: ``harness check`` keeps the loss of every step of each training
     loop (block and device), as the lesson computes it; the cache keeps them too. The run:
     the session's one check of the lesson (``--no-cache``); then a check answered from a copy
     of the cache it wrote."""
-    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
     out = tmp_path / "cached.json"
     done = harness_check(
-        "lessons/dl.md", "--devices", "cpu", "--json", str(out), HARNESS_CACHE_DIR=str(cache)
+        "lessons/dl.md", "--devices", "cpu", "--json", str(out), HARNESS_CACHE_DIR=str(dl_cache)
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in done.stdout.splitlines()

@@ -10,7 +10,7 @@ from harness.claims.kinds.bindings import Scope, Vote
 from harness.lesson import read_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import SAMPLES
+from tests.paths import SAMPLES
 
 SAMPLE = SAMPLES / "claims" / "bindings.md"
 AGREE = [9, 10, 11, 39, 40]  # every claim agrees

@@ -20,8 +20,8 @@ from harness.lesson import parse_lesson
 from harness.results import BlockResult
 from harness.run import cache
 from harness.static.depends import dependency_map
-from tests.conftest import LESSON
 from tests.lessons import SMALL, mutate, once
+from tests.paths import LESSON
 
 # Runs ``harness check`` in a process that counts the workers it starts (new processes or
 # forks of a warm process: the tests run with a shared one) and the other Python processes it

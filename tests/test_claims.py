@@ -20,7 +20,7 @@ from harness.lesson import parse_lesson, read_lesson
 from harness.run import block
 from harness.run.instrument import BINDINGS, PROBE, compile_block
 from harness.run.probe import Probe
-from tests.conftest import LESSON
+from tests.paths import LESSON
 from tests.test_runner import SHAPE_CLAIMS
 
 

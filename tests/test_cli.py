@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -20,19 +19,8 @@ from harness.cli.terminal import Terminal, rule, wants_colour
 from harness.lesson import parse_lesson
 from harness.results import BlockResult, ClaimResult, ErrorInfo, LessonResult
 from harness.static.lint import Note
-from tests.conftest import LESSON, ROOT
-
-
-def run(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.lessons import harness_cli as run
+from tests.paths import LESSON, ROOT
 
 
 def test_check_the_lesson_writes_json(dl_checked: Path) -> None:
@@ -121,11 +109,10 @@ def test_isolated_mode_and_portability_lint(tmp_path: Path) -> None:
     assert needs[158] == [{"name": "MLP", "line": 93}]
 
 
-def test_standalone_fails_a_block_that_borrows_a_name(dl_checked: Path, tmp_path: Path) -> None:
+def test_standalone_fails_a_block_that_borrows_a_name(dl_cache: Path) -> None:
     """A lint over what the blocks define and use: what the blocks give comes from the cache of
     the session's reader-order run of the lesson (its 17 blocks are not run again)."""
-    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
-    strict = run("check", "lessons/dl.md", "--standalone", HARNESS_CACHE_DIR=str(cache))
+    strict = run("check", "lessons/dl.md", "--standalone", HARNESS_CACHE_DIR=str(dl_cache))
     assert strict.returncode == EXIT_FAILED
     assert "lessons/dl.md:158: uses MLP from line 93" in strict.stdout
     assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in strict.stdout.splitlines()
@@ -143,12 +130,11 @@ def test_a_hidden_dependency_is_named_when_a_block_runs_alone(tmp_path: Path) ->
     assert f"{lesson}:7: [cpu] NameError: name 'answer' is not defined (run alone" in done.stdout
 
 
-def test_default_path_is_lessons_folder(dl_checked: Path, tmp_path: Path) -> None:
+def test_default_path_is_lessons_folder(dl_cache: Path) -> None:
     """``harness check`` with no path checks lessons/ (here answered from a copy of the cache
     of the session's run of lessons/dl.md: what is checked is the point, not the run)."""
     assert LESSON.parent.name == "lessons"
-    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
-    done = run("check", "--json", "/dev/null", HARNESS_CACHE_DIR=str(cache))
+    done = run("check", "--json", "/dev/null", HARNESS_CACHE_DIR=str(dl_cache))
     assert done.returncode == EXIT_OK, done.stdout + done.stderr
     assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in done.stdout.splitlines()
 

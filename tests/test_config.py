@@ -25,7 +25,7 @@ from harness.config import (
     settings_for,
 )
 from harness.run import runner
-from tests.conftest import ROOT, SAMPLES
+from tests.paths import ROOT, SAMPLES
 
 CONFIG = SAMPLES / "config"
 NOTES = CONFIG / "docs" / "notes"

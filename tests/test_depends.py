@@ -14,7 +14,7 @@ from harness.lesson import Lesson, parse_lesson, read_lesson
 from harness.run.instrument import compile_block
 from harness.run.probe import Probe
 from harness.static.depends import dependency_map
-from tests.conftest import LESSON
+from tests.paths import LESSON
 
 ALONE = """
 import contextlib, io, json, sys

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,8 @@ from harness.run.devices import (
 )
 from harness.run.runner import check_lesson
 from harness.static.lint import device_fragile
-from tests.conftest import LESSON, SAMPLES
-from tests.test_cli import run
+from tests.lessons import harness_cli as run
+from tests.paths import LESSON, SAMPLES
 
 
 def test_cpu_is_always_available() -> None:
@@ -29,12 +28,11 @@ def test_cpu_is_always_available() -> None:
     assert "not a torch device type" in (unavailable_reason("tpu") or "")
 
 
-def test_an_absent_device_is_skipped_with_its_reason(dl_checked: Path, tmp_path: Path) -> None:
+def test_an_absent_device_is_skipped_with_its_reason(dl_cache: Path, tmp_path: Path) -> None:
     """The cpu's blocks are answered from a copy of the cache of the session's cpu run of the
     lesson: what is said of the absent device is the point."""
     if "cuda" in available():  # pragma: no cover - a GPU machine
         return
-    cache = shutil.copytree(dl_checked / "cache", tmp_path / "cache")
     out = str(tmp_path / "r.json")
     done = run(
         "check",
@@ -43,7 +41,7 @@ def test_an_absent_device_is_skipped_with_its_reason(dl_checked: Path, tmp_path:
         "cpu,cuda",
         "--json",
         out,
-        HARNESS_CACHE_DIR=str(cache),
+        HARNESS_CACHE_DIR=str(dl_cache),
     )
     assert done.returncode == 0, done.stdout
     assert "lessons/dl.md: 0 blocks ran, 17 from the cache" in done.stdout.splitlines()

@@ -8,7 +8,7 @@ from harness.lesson import parse_lesson, read_lesson
 from harness.lesson.errors import LessonError
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import SAMPLES
+from tests.paths import SAMPLES
 
 SAMPLE = SAMPLES / "claims" / "directives.md"
 

@@ -18,8 +18,8 @@ from harness.report import write_report
 from harness.results import LessonResult
 from harness.run.needs import requirement
 from harness.run.runner import check_lesson
-from tests.conftest import ROOT
 from tests.lessons import harness_check
+from tests.paths import ROOT
 
 SAMPLES = Path("tests") / "samples" / "environments"
 

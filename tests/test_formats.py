@@ -10,8 +10,8 @@ import pytest
 from harness.lesson import parse_lesson, read_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import ROOT
 from tests.lessons import failed_blocks, failed_claims, harness_check
+from tests.paths import ROOT
 
 SAMPLES = ROOT / "tests" / "samples" / "formats"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from harness.lesson import read_lesson
 from harness.lesson.fragments import is_fragment, last_class
 from harness.static.snippets import snippets
-from tests.lessons import ROOT, harness_check
+from tests.lessons import harness_check
+from tests.paths import ROOT
 
 SAMPLES = ROOT / "tests" / "samples" / "formats"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.lessons import harness_check as _harness
+from tests.paths import ROOT
 
 REFUSED = "lesson code may not write inside"
 

@@ -10,8 +10,8 @@ import pytest
 
 from harness.lesson import LessonError, parse_lesson, read_lesson
 from harness.run.runner import check_lesson
-from tests.conftest import SAMPLES
 from tests.lessons import harness_check
+from tests.paths import SAMPLES
 
 FORMATS = SAMPLES / "formats"
 

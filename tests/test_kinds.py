@@ -17,8 +17,8 @@ from harness.claims import find_claims, kinds, read_comments
 from harness.claims.model import Wrap
 from harness.lesson import read_lesson
 from harness.run.runner import check_lesson
-from tests.conftest import ROOT, SAMPLES
 from tests.lessons import harness_check
+from tests.paths import ROOT, SAMPLES
 
 KIND = SAMPLES / "kinds" / "dtype_kind.py"
 SAMPLE = SAMPLES / "kinds" / "dtype.md"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from harness.lesson import LessonError, parse_lesson, read_lesson
-from tests.conftest import LESSON
+from tests.paths import LESSON
 
 PYTHON_LINES = [44, 70, 92, 127, 158, 205, 267, 294, 343, 393, 426, 461, 509, 566, 607, 680, 703]
 

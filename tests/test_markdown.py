@@ -15,7 +15,7 @@ from harness.lesson import (
     parse_lesson,
     unwrap_admonitions,
 )
-from tests.conftest import LESSON, SAMPLES
+from tests.paths import LESSON, SAMPLES
 
 DIV = (
     "# Raw HTML\n"

@@ -19,7 +19,7 @@ from harness.lesson import (
     names_bound,
     parse_lesson,
 )
-from tests.conftest import LESSON, SAMPLES
+from tests.paths import LESSON, SAMPLES
 
 TRICKY = """
 import os.path, numpy as np

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from harness.claims.near_shapes import near_shape
-from tests.lessons import ROOT, harness_check
+from tests.lessons import harness_check
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "tests" / "samples" / "claims" / "near_shapes.md"
 

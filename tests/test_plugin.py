@@ -15,7 +15,6 @@ import pytest
 
 from harness.lesson import parse_lesson
 from harness.plugin import item_names
-from tests.conftest import LESSON, ROOT, SAMPLES
 from tests.lessons import (
     RUNS,
     course,
@@ -27,6 +26,7 @@ from tests.lessons import (
     runs,
     without_training,
 )
+from tests.paths import LESSON, ROOT, SAMPLES
 from tests.test_runner import _running, _session
 
 
@@ -117,8 +117,7 @@ def test_isolated_items_give_the_reader_order_claim_verdicts(
 
 def test_failure_message_starts_at_the_lesson_line(tmp_path: Path) -> None:
     lesson = tmp_path / "dl.md"
-    source = without_training(LESSON.read_text(encoding="utf-8"))
-    lesson.write_text(mutate(443, "[batch, seq_len]", "[seq_len, batch]", source))
+    lesson.write_text(mutate(443, "[batch, seq_len]", "[seq_len, batch]", without_training()))
     done = pytest_run(str(lesson), "-q", "-rf", "--rootdir", str(tmp_path))
     assert done.returncode == 1
     assert "1 failed, 15 passed, 2 skipped" in done.stdout

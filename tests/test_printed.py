@@ -13,7 +13,7 @@ from harness.claims.output_match import output_matches
 from harness.lesson import parse_lesson, read_lesson
 from harness.results import LessonResult
 from harness.run.runner import check_lesson
-from tests.conftest import SAMPLES
+from tests.paths import SAMPLES
 
 FOLDER = SAMPLES / "printed"
 # sample -> (lines that pass, lines that fail -> the start of their message, unchecked, prose)

@@ -16,8 +16,8 @@ import pytest
 
 from harness.report import highlight_lines, loss_chart, read_inputs
 from harness.results import results_json
-from tests.conftest import ROOT
 from tests.lessons import check_text, five_wrong
+from tests.paths import ROOT
 from tests.report_pages import (
     EXTERNAL_TAGS,
     MINI,
@@ -75,8 +75,9 @@ def test_a_mutated_lesson_shows_the_failed_claim_and_links_to_it(
 ) -> None:
     lesson = tmp_path / "lessons" / "dl.md"
     lesson.parent.mkdir()
-    lesson.write_text(five_wrong(), encoding="utf-8")  # line 111's claim among them
-    result = check_text(lesson.read_text(encoding="utf-8"), "lessons/dl.md")
+    source = five_wrong()  # line 111's claim among them
+    lesson.write_text(source, encoding="utf-8")
+    result = check_text(source, "lessons/dl.md")
     document = results_json([result.to_json()], ["cpu"], [])
     monkeypatch.chdir(tmp_path)
     html = build(tmp_path, document)["dl.html"]

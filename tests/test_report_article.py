@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
-from tests.conftest import ROOT
+from tests.paths import ROOT
 from tests.report_pages import (
     MINI_PAGE,
     Page,

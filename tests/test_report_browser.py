@@ -20,8 +20,6 @@ import importlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,8 @@ import pytest
 
 from harness.claims import find_claims
 from harness.lesson import read_lesson
-from tests.conftest import LESSON, ROOT
+from tests.lessons import harness_cli
+from tests.paths import LESSON, ROOT
 
 CHROMIUM = Path(os.environ.get("HARNESS_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
@@ -66,17 +65,6 @@ def _playwright() -> Any:
     return api.sync_playwright
 
 
-def harness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def report(
     tmp_path_factory: pytest.TempPathFactory, dl_checked: Path
@@ -93,7 +81,7 @@ def report(
     document: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
     bench = out / "benchmarks.json"
     bench.write_text(json.dumps(_benchmark(document)), encoding="utf-8")
-    done = harness("report", str(results), str(bench), "--out", str(out))
+    done = harness_cli("report", str(results), str(bench), "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     yield out, document
 
@@ -280,7 +268,7 @@ def test_a_lesson_that_prints_a_script_tag_shows_the_text_and_runs_nothing(
     _playwright()
     results = ROOT / "tests" / "samples" / "report-mini.json"
     out = tmp_path / "reports"
-    assert harness("report", str(results), "--out", str(out)).returncode == 0
+    assert harness_cli("report", str(results), "--out", str(out)).returncode == 0
     dialogs: list[str] = []
 
     def dialog(opened: Any) -> None:
@@ -321,7 +309,7 @@ def test_the_report_fits_a_laptop_and_a_phone_with_verdicts_in_the_gutter(
     assert all(c["results"]["cpu"]["verdict"] != "failed" for c in lesson["claims"])  # passing
     assert all(b["results"]["cpu"]["status"] != "failed" for b in lesson["blocks"])
     mini = tmp_path / "mini"
-    done = harness(
+    done = harness_cli(
         "report", str(ROOT / "tests" / "samples" / "report-mini.json"), "--out", str(mini)
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from tests.conftest import SAMPLES
+from tests.paths import SAMPLES
 from tests.report_pages import (
     MINI,
     MINI_PAGE,

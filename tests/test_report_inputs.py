@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from tests.conftest import ROOT, SAMPLES
+from tests.paths import ROOT, SAMPLES
 from tests.report_pages import (
     MINI_PAGE,
     build,

@@ -17,7 +17,7 @@ from harness.lesson import parse_lesson
 from harness.report import LessonPage, build_report, loss_chart, write_report
 from harness.report.article import lay_out
 from harness.results import LessonRecord
-from tests.conftest import ROOT, SAMPLES
+from tests.paths import ROOT, SAMPLES
 from tests.report_pages import bench_document, mini
 
 UNUSABLE = {  # samples of unusable input: parse_lesson refuses them

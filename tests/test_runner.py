@@ -16,7 +16,6 @@ from harness.lesson import parse_lesson
 from harness.results import LessonResult
 from harness.run import warm
 from harness.run.runner import check_lesson
-from tests.conftest import ROOT
 from tests.lessons import (
     FIVE_WRONG,
     TRAINING,
@@ -25,9 +24,11 @@ from tests.lessons import (
     failed_claims,
     interrupt_once_marked,
     mutate,
+    mutated,
     without_training,
 )
 from tests.lessons import harness_check as _harness
+from tests.paths import ROOT
 from tests.test_lesson import PYTHON_LINES
 
 SHAPE_CLAIMS = [111, 240, 243, 246, 249, 260, 262, 315, 323, 324, 327, 334, 336, 365, 368, 372,
@@ -78,10 +79,7 @@ def test_a_wrong_claim_fails_at_its_line_only(
 ) -> None:
     """Each wrong claim fails at its own line with one message and fails the block that
     holds it; nothing else fails."""
-    source = without_training(dl_source)
-    for line, old, new, _ in wrong:
-        source = mutate(line, old, new, source)
-    result = check_text(source)
+    result = check_text(mutated(wrong, without_training(dl_source)))
     assert result.blocks[TRAINING]["cpu"].status == "skipped"  # a text fence now: said, not run
     lines = sorted(line for line, *_ in wrong)
     assert failed_claims(result) == lines

@@ -12,8 +12,8 @@ import pytest
 from harness.cli import main
 from harness.lesson import parse_lesson, read_lesson
 from harness.static.snippets import snippets, stale
-from tests.conftest import ROOT
 from tests.lessons import mutate
+from tests.paths import ROOT
 
 SNIPPETS = ROOT / "snippets" / "dl"
 

@@ -16,7 +16,7 @@ import pytest
 from harness.cli import main
 from harness.lesson import Fence, LessonError, parse_lesson, read_lesson
 from harness.lesson.fragments import fragment_tree
-from tests.conftest import LESSON, SAMPLES
+from tests.paths import LESSON, SAMPLES
 
 ONE_PARSE = SAMPLES / "formats" / "parse_once.md"
 

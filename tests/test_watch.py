@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.cli.watch import stamps
 from harness.run import warm
-from tests.lessons import ROOT
+from tests.paths import ROOT
 
 RIGHT = "# W\n\n```python\nimport torch\nx = torch.zeros(2, 3)  # [2, 3]\n```\n"
 STATE = (

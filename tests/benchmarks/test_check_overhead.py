@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LESSON, ROOT
+from tests.paths import LESSON, ROOT
 
 ROUNDS = 5
 

@@ -19,7 +19,7 @@ from harness.lesson import read_lesson
 from harness.run.bench import LoopRun, training_loops
 from harness.run.devices import available, default_device, synchronize
 from harness.static.snippets import snippets
-from tests.conftest import LESSON, ROOT
+from tests.paths import LESSON, ROOT
 
 LOOPS = training_loops(read_lesson(LESSON))
 CASES = [pytest.param(f.line, d, id=f"L{f.line}-{d}") for f in LOOPS for d in available()]
