@@ -1,4 +1,5 @@
-"""Helpers for tests that check mutated copies of the lesson."""
+"""What tests share: lessons/dl.md mutated, its runs made once per test session (``once``),
+harness and pytest run in new processes as a user runs them."""
 
 from __future__ import annotations
 
