@@ -430,6 +430,41 @@ def test_a_lesson_that_leaves_threads_and_processes_behind_still_ends(tmp_path: 
     assert _session(worker) == []  # the worker's whole session was ended
 
 
+ENDING = """# Ending
+
+```python
+import atexit
+import threading
+import time
+
+
+def late():
+    time.sleep(0.3)
+    open({thread!r}, "w").write("the thread finished")
+
+
+threading.Thread(target=late).start()
+atexit.register(lambda: open({atexit!r}, "w").write("atexit ran"))
+```
+"""
+
+
+def test_a_worker_ends_as_python_ends_its_threads_waited_and_atexit_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker of its own (no warm process) ends without Python's teardown of its modules
+    (``worker.exit_without_teardown``: 0.8 s after an optimizer's step), but as Python
+    ends for the lesson: its non-daemon thread finishes, its atexit function runs."""
+    monkeypatch.delenv(warm.ADDRESS, raising=False)
+    marks = {"thread": str(tmp_path / "thread"), "atexit": str(tmp_path / "atexit")}
+    lesson = tmp_path / "ending.md"
+    lesson.write_text(ENDING.format(**marks))
+    done = _harness(str(lesson), "--devices", "cpu", "--no-cache")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "thread").read_text() == "the thread finished"
+    assert (tmp_path / "atexit").read_text() == "atexit ran"
+
+
 INTERRUPTED = """# Interrupted
 
 ```python
